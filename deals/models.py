@@ -1,0 +1,608 @@
+"""What the delegation does at an edition: exhibitors it meets, purchase agreements it
+signs, companies it visits, investment intentions and CIFTIS pledges it follows up."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from delegations.models import (
+    Delegation,
+    Edition,
+    Organization,
+    Recorded,
+    Registration,
+    bilingual,
+)
+
+from .currencies import USD, validate_currency
+
+CENT = Decimal("0.01")
+
+
+class Sector(models.Model):
+    """A sector of trade or an exhibition area of the expo: a list staff keep."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name_zh = models.CharField(_("name"), max_length=100, unique=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    is_exhibition_area = models.BooleanField(
+        _("exhibition area"), default=False, help_text=_("Also an exhibition area of the expo.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "name_zh"]
+        verbose_name = _("sector or exhibition area")
+        verbose_name_plural = _("sectors and exhibition areas")
+
+    def __str__(self) -> str:
+        return bilingual(self.name_zh, self.name_en)
+
+    @property
+    def name(self) -> str:
+        return bilingual(self.name_zh, self.name_en)
+
+
+class ExchangeRateQuerySet(models.QuerySet):
+    def rate_on(self, currency: str, day: datetime.date) -> ExchangeRate | None:
+        """The rate in force on `day`: the latest one dated on or before it."""
+        return self.filter(currency=currency, valid_on__lte=day).order_by("-valid_on").first()
+
+
+class ExchangeRate(models.Model):
+    """How many US dollars one unit of a currency was worth from a date on."""
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    valid_on = models.DateField(_("valid from"))
+    usd_per_unit = models.DecimalField(
+        _("US$ per unit"),
+        max_digits=18,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+    )
+    source = models.CharField(
+        _("source"), max_length=200, blank=True, help_text=_("Where the rate comes from.")
+    )
+
+    objects = ExchangeRateQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["currency", "-valid_on"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "valid_on"],
+                name="exchange_rate_unique_day",
+                violation_error_message=_("This currency already has a rate from that day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(usd_per_unit__gt=0),
+                name="exchange_rate_positive",
+                violation_error_message=_("A rate must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_form"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.usd_per_unit.normalize()} USD ({self.valid_on})"
+
+
+class Exhibitor(Recorded):
+    """An organization exhibiting at an edition, in an exhibition area."""
+
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="exhibitors", verbose_name=_("edition")
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="exhibitions",
+        verbose_name=_("organization"),
+    )
+    exhibition_area = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exhibitors",
+        verbose_name=_("exhibition area"),
+    )
+    booth = models.CharField(_("booth"), max_length=40, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["edition_id", "organization__name_zh"]
+        verbose_name = _("exhibitor")
+        verbose_name_plural = _("exhibitors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "organization"],
+                name="exhibitor_unique_organization",
+                violation_error_message=_("This organization already exhibits at this edition."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.edition}"
+
+
+class FollowUp(models.Model):
+    """Who follows a lead up, and when they next act on it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    next_action_on = models.DateField(_("next action on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+# ---------------------------------------------------------------------------------------
+# Purchase agreements
+# ---------------------------------------------------------------------------------------
+
+
+class AgreementKind(models.TextChoices):
+    PURCHASE = "purchase", _("purchase agreement")
+    STRATEGIC_COOPERATION = "strategic_cooperation", _("strategic cooperation agreement")
+
+
+class AgreementStatus(models.TextChoices):
+    SIGNED = "signed", _("signed")
+    EXECUTED = "executed", _("executed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class AgreementQuerySet(models.QuerySet):
+    def counted(self) -> AgreementQuerySet:
+        """Agreements that count in the figures: cancelled ones left out."""
+        return self.exclude(status=AgreementStatus.CANCELLED)
+
+    def public(self) -> AgreementQuerySet:
+        return self.filter(is_public=True)
+
+    def in_tree(self, delegation: Delegation) -> AgreementQuerySet:
+        return self.filter(delegation.tree_q("registration__delegation"))
+
+
+class Agreement(Recorded, FollowUp):
+    """A purchase or strategic cooperation agreement a buyer of the delegation signed
+    with one or more exhibitors, with its intended one-year purchase amount."""
+
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("buyer"),
+        help_text=_("The buyer's registration in the delegation: only registered buyers sign."),
+    )
+    exhibitors = models.ManyToManyField(
+        Exhibitor,
+        through="deals.AgreementExhibitor",
+        related_name="agreements",
+        verbose_name=_("exhibitors"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=AgreementKind.choices, default=AgreementKind.PURCHASE
+    )
+    sector = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreements",
+        verbose_name=_("sector"),
+    )
+    amount = models.DecimalField(
+        _("intended purchase amount"),
+        max_digits=18,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("For one year, in the currency of the agreement."),
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=USD, validators=[validate_currency]
+    )
+    amount_usd = models.DecimalField(
+        _("amount (US$)"),
+        max_digits=18,
+        decimal_places=2,
+        editable=False,
+        help_text=_("Frozen at the rate of the signing day; a reviewer may recompute it."),
+    )
+    usd_rate = models.DecimalField(
+        _("US$ per unit used"), max_digits=18, decimal_places=8, editable=False
+    )
+    usd_rate_on = models.DateField(_("rate dated"), null=True, editable=False)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AgreementStatus.choices, default=AgreementStatus.SIGNED
+    )
+    is_public = models.BooleanField(
+        _("amount public"),
+        default=False,
+        help_text=_("Only reviewers decide; an undisclosed amount never reaches the public."),
+    )
+
+    objects = AgreementQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-signed_on", "reference"]
+        verbose_name = _("purchase agreement")
+        verbose_name_plural = _("purchase agreements")
+        permissions = [
+            ("disclose_agreement", _("Can decide whether an agreement's amount is public")),
+            ("recompute_usd", _("Can recompute US$ equivalents at the current rates")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="agreement_amount_not_negative",
+                violation_error_message=_("An amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_usd__gte=0), name="agreement_amount_usd_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="agreement_currency_form",
+                violation_error_message=_("A currency is a three-letter ISO 4217 code."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AgreementStatus.values), name="agreement_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values), name="agreement_kind_known"
+            ),
+            models.CheckConstraint(condition=~Q(reference=""), name="agreement_reference_required"),
+        ]
+        indexes = [models.Index(fields=["status", "is_public"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs) -> None:
+        # The US$ figure follows the amount, currency and date when they change, but
+        # never a later edit of the rate table: published totals do not drift.
+        if self._needs_freeze():
+            self.freeze_usd()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:deals_agreement_change", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._frozen_inputs = instance._usd_inputs()
+        return instance
+
+    def _usd_inputs(self) -> tuple:
+        return (
+            self.__dict__.get("amount"),
+            self.__dict__.get("currency"),
+            self.__dict__.get("signed_on"),
+        )
+
+    @property
+    def rate_day(self) -> datetime.date | None:
+        """The day whose rate converts the amount: the signing day, else the expo's first."""
+        if self.signed_on:
+            return self.signed_on
+        if self.registration_id:
+            return self.registration.delegation.edition.starts_on
+        return None
+
+    def freeze_usd(self) -> None:
+        """Convert the amount to US$ at the rate in force on the signing day, and keep
+        both the rate and the result on the agreement."""
+        if self.currency == USD:
+            rate, rate_on = Decimal(1), self.rate_day
+        else:
+            day = self.rate_day
+            found = ExchangeRate.objects.rate_on(self.currency, day) if day else None
+            if found is None:
+                raise ValidationError(
+                    {
+                        "currency": _(
+                            "There is no exchange rate for %(currency)s on or before %(day)s. "
+                            "Add one under exchange rates first."
+                        )
+                        % {"currency": self.currency, "day": day or "?"}
+                    },
+                    code="no_rate",
+                )
+            rate, rate_on = found.usd_per_unit, found.valid_on
+        self.usd_rate = rate
+        self.usd_rate_on = rate_on
+        self.amount_usd = (Decimal(self.amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        self._frozen_inputs = self._usd_inputs()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.registration_id and self.registration.status == "withdrawn":
+            raise ValidationError({"registration": _("This buyer's registration is withdrawn.")})
+        if self.amount is not None and self.currency and self._needs_freeze():
+            self.freeze_usd()
+
+    def _needs_freeze(self) -> bool:
+        return (
+            self.amount_usd is None or getattr(self, "_frozen_inputs", None) != self._usd_inputs()
+        )
+
+    @property
+    def buyer(self) -> Organization:
+        return self.registration.organization
+
+    @property
+    def delegation(self) -> Delegation:
+        return self.registration.delegation
+
+
+class AgreementExhibitor(models.Model):
+    """An exhibitor party to an agreement."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name=_("agreement")
+    )
+    exhibitor = models.ForeignKey(
+        Exhibitor, on_delete=models.PROTECT, related_name="parties", verbose_name=_("exhibitor")
+    )
+
+    # Who added or removed an exhibitor of an agreement is part of its history.
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("exhibitor of the agreement")
+        verbose_name_plural = _("exhibitors of the agreement")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "exhibitor"],
+                name="agreement_exhibitor_unique",
+                violation_error_message=_("This exhibitor is already a party to the agreement."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.exhibitor.organization)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.agreement_id and self.exhibitor_id:
+            edition_id = self.agreement.registration.delegation.edition_id
+            if self.exhibitor.edition_id != edition_id:
+                raise ValidationError(
+                    {"exhibitor": _("The exhibitor must be at the agreement's edition.")}
+                )
+
+
+# ---------------------------------------------------------------------------------------
+# Visits, investment intentions, CIFTIS pledges
+# ---------------------------------------------------------------------------------------
+
+
+class VisitQuerySet(models.QuerySet):
+    def in_tree(self, delegation: Delegation) -> VisitQuerySet:
+        return self.filter(delegation.tree_q())
+
+
+class Visit(Recorded):
+    """A company visit by the delegation's bureau or one of its sub-delegations."""
+
+    delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("visited by"),
+        help_text=_("The delegation itself or one of its sub-delegations."),
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("organization"),
+    )
+    visited_on = models.DateField(_("visited on"))
+    investment_intention = models.BooleanField(_("investment intention"), default=False)
+    ciftis_interest = models.BooleanField(_("interested in CIFTIS"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = VisitQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-visited_on"]
+        verbose_name = _("company visit")
+        verbose_name_plural = _("company visits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delegation", "organization", "visited_on"],
+                name="visit_unique_day",
+                violation_error_message=_("This visit is already recorded."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.visited_on}"
+
+
+class IntentionStage(models.TextChoices):
+    EXPRESSED = "expressed", _("expressed")
+    NEGOTIATING = "negotiating", _("negotiating")
+    SIGNED = "signed", _("signed")
+    LANDED = "landed", _("landed")
+    DROPPED = "dropped", _("dropped")
+
+
+class InvestmentIntentionQuerySet(models.QuerySet):
+    def in_tree(self, delegation: Delegation) -> InvestmentIntentionQuerySet:
+        return self.filter(delegation.tree_q())
+
+
+class InvestmentIntention(Recorded, FollowUp):
+    """An organization's intention to invest in the delegation's city, followed up
+    through stages until it lands or is dropped."""
+
+    delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        related_name="investment_intentions",
+        verbose_name=_("delegation"),
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="investment_intentions",
+        verbose_name=_("organization"),
+    )
+    sector = models.ForeignKey(
+        Sector,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="investment_intentions",
+        verbose_name=_("sector"),
+    )
+    amount = models.DecimalField(
+        _("intended investment"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=USD, validators=[validate_currency]
+    )
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=IntentionStage.choices, default=IntentionStage.EXPRESSED
+    )
+
+    objects = InvestmentIntentionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["delegation_id", "organization__name_zh"]
+        verbose_name = _("investment intention")
+        verbose_name_plural = _("investment intentions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delegation", "organization"],
+                name="intention_unique_organization",
+                violation_error_message=_(
+                    "This organization's intention is already recorded for this delegation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="intention_amount_not_negative",
+                violation_error_message=_("An amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=IntentionStage.values), name="intention_stage_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.get_stage_display()}"
+
+
+class PledgeStatus(models.TextChoices):
+    PLEDGED = "pledged", _("pledged")
+    REGISTERED = "registered", _("registered")
+    ATTENDED = "attended", _("attended")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class CiftisPledgeQuerySet(models.QuerySet):
+    def in_tree(self, delegation: Delegation) -> CiftisPledgeQuerySet:
+        return self.filter(delegation.tree_q("source_delegation"))
+
+
+class CiftisPledge(Recorded, FollowUp):
+    """An organization's pledge to attend a later fair edition (CIFTIS 2020), made to
+    the delegation at the expo and followed up until it attends."""
+
+    target_edition = models.ForeignKey(
+        Edition,
+        on_delete=models.PROTECT,
+        related_name="pledges",
+        verbose_name=_("target fair edition"),
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="pledges",
+        verbose_name=_("organization"),
+    )
+    source_delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pledges",
+        verbose_name=_("source delegation"),
+        help_text=_("The delegation, at its edition, to which the pledge was made."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PledgeStatus.choices, default=PledgeStatus.PLEDGED
+    )
+    pledged_on = models.DateField(_("pledged on"), null=True, blank=True)
+
+    objects = CiftisPledgeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target_edition_id", "organization__name_zh"]
+        verbose_name = _("CIFTIS pledge")
+        verbose_name_plural = _("CIFTIS pledges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_edition", "organization"],
+                name="pledge_unique_organization",
+                violation_error_message=_(
+                    "This organization's pledge to that edition is recorded."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PledgeStatus.values), name="pledge_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.target_edition}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.source_delegation_id and self.target_edition_id:
+            source = self.source_delegation.edition
+            if self.target_edition.starts_on <= source.starts_on:
+                raise ValidationError(
+                    {"target_edition": _("A pledge is to an edition after the one it was made at.")}
+                )

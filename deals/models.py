@@ -186,7 +186,7 @@ class AgreementQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def in_tree(self, delegation: Delegation) -> AgreementQuerySet:
-        return self.filter(delegation.tree_q("registration__delegation"))
+        return self.filter(delegation.tree_q())
 
 
 class Agreement(Recorded, FollowUp):
@@ -194,6 +194,13 @@ class Agreement(Recorded, FollowUp):
     with one or more exhibitors, with its intended one-year purchase amount."""
 
     reference = models.CharField(_("reference"), max_length=60, unique=True)
+    delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("delegation"),
+        help_text=_("Where the agreement is recorded: the buyer's delegation or one in its tree."),
+    )
     registration = models.ForeignKey(
         Registration,
         on_delete=models.PROTECT,
@@ -288,6 +295,8 @@ class Agreement(Recorded, FollowUp):
         return self.reference
 
     def save(self, *args, **kwargs) -> None:
+        if self.delegation_id is None and self.registration_id:
+            self.delegation_id = self.registration.delegation_id
         # The US$ figure follows the amount, currency and date when they change, but
         # never a later edit of the rate table: published totals do not drift.
         if self._needs_freeze():
@@ -315,8 +324,8 @@ class Agreement(Recorded, FollowUp):
         """The day whose rate converts the amount: the signing day, else the expo's first."""
         if self.signed_on:
             return self.signed_on
-        if self.registration_id:
-            return self.registration.delegation.edition.starts_on
+        if self.delegation_id:
+            return self.delegation.edition.starts_on
         return None
 
     def freeze_usd(self) -> None:
@@ -345,7 +354,20 @@ class Agreement(Recorded, FollowUp):
         self._frozen_inputs = self._usd_inputs()
 
     def clean(self) -> None:
+        if self.delegation_id is None and self.registration_id:
+            self.delegation_id = self.registration.delegation_id
         super().clean()
+        if self.registration_id and self.delegation_id:
+            buyer_top = self.registration.delegation.top
+            if buyer_top.pk != self.delegation.top.pk:
+                raise ValidationError(
+                    {
+                        "registration": _(
+                            "The buyer is registered in %(theirs)s, not in this delegation."
+                        )
+                        % {"theirs": self.registration.delegation}
+                    }
+                )
         if self.registration_id and self.registration.status == "withdrawn":
             raise ValidationError({"registration": _("This buyer's registration is withdrawn.")})
         if self.amount is not None and self.currency and self._needs_freeze():
@@ -359,10 +381,6 @@ class Agreement(Recorded, FollowUp):
     @property
     def buyer(self) -> Organization:
         return self.registration.organization
-
-    @property
-    def delegation(self) -> Delegation:
-        return self.registration.delegation
 
 
 class AgreementExhibitor(models.Model):
@@ -395,7 +413,7 @@ class AgreementExhibitor(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.agreement_id and self.exhibitor_id:
-            edition_id = self.agreement.registration.delegation.edition_id
+            edition_id = self.agreement.delegation.edition_id
             if self.exhibitor.edition_id != edition_id:
                 raise ValidationError(
                     {"exhibitor": _("The exhibitor must be at the agreement's edition.")}

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from deals.models import (
     Agreement,
@@ -141,3 +142,15 @@ class CiftisPledgeFactory(factory.django.DjangoModelFactory):
         OrganizationFactory, kind=OrganizationKind.FOREIGN, country="EE"
     )
     source_delegation = factory.SubFactory(DelegationFactory)
+
+
+# The two staff groups, with their permissions, come from the deals migration 0002.
+DATA_ENTRY = "数据录入 · Data entry"
+REVIEWERS = "审核发布 · Reviewers"
+
+
+def staff_member(group_name: str, **kwargs):
+    """A staff user in one of the staff groups, with exactly that group's permissions."""
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user

@@ -1,0 +1,453 @@
+"""The back office for what a delegation does at an edition: sectors and exchange rates,
+exhibitors, purchase agreements, company visits, investment intentions, CIFTIS pledges."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_update_with_history
+
+from delegations.admin import (
+    LABEL_RELATED,
+    BackOfficeFieldsMixin,
+    EditionFilter,
+    HistoryAdmin,
+    autocomplete_scope,
+    autocomplete_source,
+    count_of,
+    may_disclose,
+    scope_autocomplete,
+)
+
+from .models import (
+    Agreement,
+    AgreementExhibitor,
+    CiftisPledge,
+    ExchangeRate,
+    Exhibitor,
+    InvestmentIntention,
+    Sector,
+    Visit,
+)
+
+# Actions over a whole selection ("select all 20,000") work through it in slices, so
+# that memory stays flat; each slice is one UPDATE and one INSERT into the history.
+BATCH = 500
+# How many agreements without a rate an action names before it says "and N more".
+NAMED = 20
+
+ORGANIZATION_SEARCH = (
+    "organization__name_zh",
+    "organization__name_en",
+    "organization__credit_code",
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Reference lists
+# ---------------------------------------------------------------------------------------
+
+
+@admin.register(Sector)
+class SectorAdmin(HistoryAdmin):
+    list_display = ("name_zh", "name_en", "code", "is_exhibition_area", "position")
+    list_filter = ("is_exhibition_area",)
+    search_fields = ("name_zh", "name_en", "code")
+    prepopulated_fields = {"code": ("name_en",)}
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(HistoryAdmin):
+    list_display = ("currency", "valid_on", "usd_per_unit", "source")
+    # A few dozen currencies: listing the ones in use is cheap on this small table.
+    list_filter = ("currency",)
+    search_fields = ("currency", "source")
+    date_hierarchy = "valid_on"
+
+
+# ---------------------------------------------------------------------------------------
+# Exhibitors
+# ---------------------------------------------------------------------------------------
+
+
+@admin.register(Exhibitor)
+class ExhibitorAdmin(HistoryAdmin):
+    list_display = ("organization", "country", "edition", "exhibition_area", "booth")
+    list_select_related = (*LABEL_RELATED[Exhibitor], "exhibition_area")
+    list_filter = (
+        ("edition", EditionFilter),
+        "exhibition_area",
+        "organization__country",
+        "illustrative",
+    )
+    search_fields = (*ORGANIZATION_SEARCH, "booth")
+    autocomplete_fields = ("edition", "organization", "exhibition_area")
+    readonly_fields = ("created_at", "updated_at")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Also what the exhibitor autocomplete lists: its labels read these. (A queryset
+        # that already selects related rows is not given list_select_related too.)
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        source = autocomplete_source(request)
+        edition_id = autocomplete_scope(request, "edition")
+        if source == "deals.agreementexhibitor.exhibitor" and edition_id is not None:
+            # An agreement's exhibitors exhibit at its edition.
+            queryset = queryset.filter(edition_id=edition_id)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("country or region"), ordering="organization__country")
+    def country(self, obj: Exhibitor) -> str:
+        return obj.organization.country.name
+
+
+# ---------------------------------------------------------------------------------------
+# Purchase agreements
+# ---------------------------------------------------------------------------------------
+
+
+class AgreementExhibitorFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        agreement = self.instance
+        # Once the agreement exists its own check runs on each row (AgreementExhibitor.clean);
+        # a new one has no id yet, so the rows are checked against it here.
+        if agreement.pk or agreement.delegation_id is None:
+            return
+        edition_id = agreement.delegation.edition_id
+        for form in self.forms:
+            exhibitor = getattr(form, "cleaned_data", {}).get("exhibitor")
+            if exhibitor is not None and exhibitor.edition_id != edition_id:
+                form.add_error("exhibitor", _("The exhibitor must be at the agreement's edition."))
+
+
+class AgreementExhibitorInline(BackOfficeFieldsMixin, admin.TabularInline):
+    """The exhibitors party to an agreement: a few per agreement, so all are shown.
+    Adding or removing one is kept in AgreementExhibitor's own history, shown on the
+    agreement's history page."""
+
+    model = AgreementExhibitor
+    formset = AgreementExhibitorFormSet
+    autocomplete_fields = ("exhibitor",)
+    extra = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            scope_autocomplete(formset.form, "exhibitor", edition=obj.delegation.edition_id)
+        return formset
+
+
+@admin.register(Agreement)
+class AgreementAdmin(HistoryAdmin):
+    list_display = (
+        "reference",
+        "buyer",
+        "delegation",
+        "kind",
+        "sector",
+        "amount_with_currency",
+        "amount_in_usd",
+        "exhibitor_count",
+        "signed_on",
+        "status",
+        "is_public",
+    )
+    list_select_related = ("registration__organization", "delegation__edition__fair", "sector")
+    list_filter = (
+        ("delegation__edition", EditionFilter),
+        "status",
+        "kind",
+        "is_public",
+        "sector",
+        "illustrative",
+    )
+    search_fields = (
+        "reference",
+        "registration__organization__name_zh",
+        "registration__organization__name_en",
+        "registration__organization__credit_code",
+        "exhibitors__organization__name_zh",
+        "exhibitors__organization__name_en",
+    )
+    autocomplete_fields = ("delegation", "registration", "sector")
+    date_hierarchy = "signed_on"
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = ("amount_usd", "usd_rate", "usd_rate_on", "created_at", "updated_at")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "delegation",
+                    "registration",
+                    "kind",
+                    "sector",
+                    "signed_on",
+                    "status",
+                )
+            },
+        ),
+        (_("Amount"), {"fields": ("amount", "currency", "amount_usd", "usd_rate", "usd_rate_on")}),
+        (_("Disclosure"), {"fields": ("is_public",)}),
+        (_("Follow-up"), {"fields": ("owner", "next_action_on", "notes")}),
+        (
+            _("Record"),
+            {"fields": ("illustrative", "created_at", "updated_at"), "classes": ("collapse",)},
+        ),
+    )
+    inlines = (AgreementExhibitorInline,)
+    actions = ("make_public", "make_undisclosed", "recompute_usd")
+    object_history_template = "admin/deals/agreement/object_history.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(exhibitor_count=count_of(AgreementExhibitor, "agreement"))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if may_disclose(request) else (*readonly, "is_public")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        delegation = form.base_fields.get("delegation")
+        if delegation is not None:
+            # Agreement.clean() takes the buyer's delegation when none is picked.
+            delegation.required = False
+        if obj is not None:
+            scope_autocomplete(form, "registration", delegation=obj.delegation_id)
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and not may_disclose(request):
+            obj.is_public = False  # only reviewers disclose, whatever the request carried
+        super().save_model(request, obj, form, change)
+
+    def history_view(self, request, object_id, extra_context=None):
+        parties = (
+            AgreementExhibitor.history.filter(agreement_id=object_id)
+            .select_related("history_user", "exhibitor__organization")
+            .order_by("-history_date", "-history_id")
+        )
+        context = {"party_history": parties[:200], **(extra_context or {})}
+        return super().history_view(request, object_id, context)
+
+    @admin.display(description=_("buyer"), ordering="registration__organization__name_zh")
+    def buyer(self, obj: Agreement) -> str:
+        return str(obj.registration.organization)
+
+    @admin.display(description=_("intended purchase amount"), ordering="amount")
+    def amount_with_currency(self, obj: Agreement) -> str:
+        return f"{number_format(obj.amount, force_grouping=True)} {obj.currency}"
+
+    @admin.display(description=_("amount (US$)"), ordering="amount_usd")
+    def amount_in_usd(self, obj: Agreement) -> str:
+        return number_format(obj.amount_usd, force_grouping=True)
+
+    @admin.display(description=_("exhibitors"), ordering="exhibitor_count")
+    def exhibitor_count(self, obj: Agreement) -> int:
+        return obj.exhibitor_count
+
+    # --- actions -------------------------------------------------------------------
+
+    def has_disclose_permission(self, request: HttpRequest) -> bool:
+        return may_disclose(request)
+
+    def has_recompute_usd_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("deals.recompute_usd")
+
+    @admin.action(description=_("Make the amounts public"), permissions=["disclose"])
+    def make_public(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._disclose(request, queryset, public=True)
+
+    @admin.action(description=_("Make the amounts undisclosed"), permissions=["disclose"])
+    def make_undisclosed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._disclose(request, queryset, public=False)
+
+    def _disclose(self, request: HttpRequest, queryset: QuerySet, *, public: bool) -> None:
+        pks = list(queryset.exclude(is_public=public).values_list("pk", flat=True))
+        reason = gettext("Made public") if public else gettext("Made undisclosed")
+        for start in range(0, len(pks), BATCH):
+            batch = list(Agreement.objects.filter(pk__in=pks[start : start + BATCH]))
+            now = timezone.now()
+            for agreement in batch:
+                agreement.is_public = public
+                agreement.updated_at = now
+            # QuerySet.update() would leave no history; this records each row, by whom.
+            bulk_update_with_history(
+                batch,
+                Agreement,
+                ["is_public", "updated_at"],
+                default_user=request.user,
+                default_change_reason=reason,
+            )
+        if public:
+            message = ngettext(
+                "%(count)d agreement's amount is now public.",
+                "%(count)d agreements' amounts are now public.",
+                len(pks),
+            )
+        else:
+            message = ngettext(
+                "%(count)d agreement's amount is now undisclosed.",
+                "%(count)d agreements' amounts are now undisclosed.",
+                len(pks),
+            )
+        self.message_user(request, message % {"count": len(pks)}, level="SUCCESS")
+
+    @admin.action(
+        description=_("Recompute the US$ amounts at the current rates"),
+        permissions=["recompute_usd"],
+    )
+    def recompute_usd(self, request: HttpRequest, queryset: QuerySet) -> None:
+        pks = list(queryset.values_list("pk", flat=True))
+        changed, without_rate = 0, []
+        reason = gettext("US$ recomputed at the current rates")
+        for start in range(0, len(pks), BATCH):
+            batch = Agreement.objects.filter(pk__in=pks[start : start + BATCH]).select_related(
+                "delegation__edition"
+            )
+            now = timezone.now()
+            to_save = []
+            for agreement in batch:
+                before = (agreement.amount_usd, agreement.usd_rate, agreement.usd_rate_on)
+                try:
+                    agreement.freeze_usd()
+                except ValidationError:
+                    without_rate.append(agreement.reference)
+                    continue
+                if (agreement.amount_usd, agreement.usd_rate, agreement.usd_rate_on) != before:
+                    agreement.updated_at = now
+                    to_save.append(agreement)
+            bulk_update_with_history(
+                to_save,
+                Agreement,
+                ["amount_usd", "usd_rate", "usd_rate_on", "updated_at"],
+                default_user=request.user,
+                default_change_reason=reason,
+            )
+            changed += len(to_save)
+        self.message_user(
+            request,
+            ngettext(
+                "%(changed)d of %(count)d agreement got a new US$ amount.",
+                "%(changed)d of %(count)d agreements got a new US$ amount.",
+                len(pks),
+            )
+            % {"changed": changed, "count": len(pks)},
+            level="SUCCESS",
+        )
+        if without_rate:
+            named = ", ".join(sorted(without_rate)[:NAMED])
+            if len(without_rate) > NAMED:
+                named += ", …"
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d agreement has no exchange rate and was left as it was: %(named)s.",
+                    "%(count)d agreements have no exchange rate and were left as they were: "
+                    "%(named)s.",
+                    len(without_rate),
+                )
+                % {"count": len(without_rate), "named": named},
+                level="WARNING",
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# Visits, investment intentions, CIFTIS pledges
+# ---------------------------------------------------------------------------------------
+
+
+@admin.register(Visit)
+class VisitAdmin(HistoryAdmin):
+    list_display = (
+        "organization",
+        "delegation",
+        "visited_on",
+        "investment_intention",
+        "ciftis_interest",
+    )
+    list_select_related = ("organization", "delegation__edition__fair")
+    list_filter = (
+        ("delegation__edition", EditionFilter),
+        "investment_intention",
+        "ciftis_interest",
+        "illustrative",
+    )
+    search_fields = ORGANIZATION_SEARCH
+    autocomplete_fields = ("delegation", "organization")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "visited_on"
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+@admin.register(InvestmentIntention)
+class InvestmentIntentionAdmin(HistoryAdmin):
+    list_display = (
+        "organization",
+        "delegation",
+        "sector",
+        "amount",
+        "currency",
+        "stage",
+        "owner",
+        "next_action_on",
+    )
+    list_select_related = ("organization", "delegation__edition__fair", "sector", "owner")
+    list_filter = (("delegation__edition", EditionFilter), "stage", "sector", "illustrative")
+    search_fields = ORGANIZATION_SEARCH
+    autocomplete_fields = ("delegation", "organization", "sector")
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(CiftisPledge)
+class CiftisPledgeAdmin(HistoryAdmin):
+    list_display = (
+        "organization",
+        "country",
+        "target_edition",
+        "source_delegation",
+        "status",
+        "pledged_on",
+        "owner",
+        "next_action_on",
+    )
+    list_select_related = (
+        "organization",
+        "target_edition__fair",
+        "source_delegation__edition__fair",
+        "owner",
+    )
+    list_filter = (
+        ("target_edition", EditionFilter),
+        "status",
+        "organization__country",
+        "illustrative",
+    )
+    search_fields = ORGANIZATION_SEARCH
+    autocomplete_fields = ("target_edition", "organization", "source_delegation")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "pledged_on"
+
+    @admin.display(description=_("country or region"), ordering="organization__country")
+    def country(self, obj: CiftisPledge) -> str:
+        return obj.organization.country.name

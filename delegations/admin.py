@@ -198,9 +198,8 @@ class HistoryAdmin(BackOfficeFieldsMixin, SimpleHistoryAdmin):
             previous = current
 
 
-class ReferenceAdmin(BackOfficeFieldsMixin, admin.ModelAdmin):
-    """Reference data reviewers keep. Fairs and editions have no change history model
-    yet, so their history page is Django's own log (who, when, which fields)."""
+class ReferenceAdmin(HistoryAdmin):
+    """Reference data reviewers keep, with the same change history as every record."""
 
 
 class EditionFilter(admin.RelatedFieldListFilter):

@@ -56,6 +56,8 @@ class Fair(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=100, unique=True)
     name_en = models.CharField(_("English name"), max_length=200, unique=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("fair")
@@ -115,6 +117,7 @@ class Edition(models.Model):
     ends_on = models.DateField(_("last day"))
 
     objects = EditionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["fair__code", "starts_on"]

@@ -636,3 +636,16 @@ def test_pledge_list_filters_by_target_edition(client, data_entry):
 
     assert "Enterprise Estonia" in page_text(found)
     assert "Enterprise Estonia" not in page_text(none)
+
+
+def test_data_entry_may_take_an_exhibitor_off_an_agreement(data_entry):
+    assert data_entry.has_perm("deals.delete_agreementexhibitor")
+    assert not data_entry.has_perm("deals.delete_agreement")
+
+
+def test_shipped_reference_data_has_a_first_version_to_compare_with(db):
+    from deals.models import Sector
+    from delegations.models import Edition
+
+    assert Edition.history.filter(slug="ciie-2019", history_type="+").exists()
+    assert Sector.history.filter(code="automobile", history_type="+").exists()

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -302,9 +301,6 @@ class Agreement(Recorded, FollowUp):
         if self._needs_freeze():
             self.freeze_usd()
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:deals_agreement_change", args=[self.pk])
 
     @classmethod
     def from_db(cls, db, field_names, values):

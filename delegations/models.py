@@ -10,7 +10,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -275,9 +274,6 @@ class Delegation(Recorded):
     def __str__(self) -> str:
         return f"{bilingual(self.name_zh, self.name_en)} · {self.edition}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("admin:delegations_delegation_change", args=[self.pk])
-
     def clean(self) -> None:
         super().clean()
         if self.parent_id:
@@ -424,9 +420,6 @@ class Organization(Recorded):
         if self.name_en and self.name_en != self.name_zh:
             return bilingual(self.name_zh, self.name_en)
         return self.name_zh
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:delegations_organization_change", args=[self.pk])
 
     def clean(self) -> None:
         super().clean()

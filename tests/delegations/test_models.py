@@ -160,3 +160,13 @@ def test_organization_names_follow_the_language(settings):
         assert organization.name == "Xiaomi"
     with translation.override("zh-hans"):
         assert organization.name == "小米"
+
+
+def test_amounts_are_grouped_by_thousands_in_chinese_as_in_the_bureaus_documents():
+    from decimal import Decimal
+
+    from django.utils import translation
+    from django.utils.formats import number_format
+
+    with translation.override("zh-hans"):
+        assert number_format(Decimal("710000000.00"), force_grouping=True) == "710,000,000.00"

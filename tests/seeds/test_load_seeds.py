@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 from deals.models import (
     Agreement,
@@ -71,7 +72,7 @@ RECORDED_MODELS = [Registration, Exhibitor, Visit, InvestmentIntention]
 def load_output(django_db_setup, django_db_blocker):
     """The seeds, loaded once for this module into the empty test database, inside a
     transaction rolled back after the module so that other tests start empty."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic(), translation.override("en"):
         out = StringIO()
         call_command("load_seeds", stdout=out)
         yield out.getvalue()

@@ -620,3 +620,84 @@ class CiftisPledge(Recorded, FollowUp):
                 raise ValidationError(
                     {"target_edition": _("A pledge is to an edition after the one it was made at.")}
                 )
+
+
+# ---------------------------------------------------------------------------------------
+# Spreadsheet imports
+# ---------------------------------------------------------------------------------------
+
+
+class ImportRunStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("previewed")
+    IMPORTED = "imported", _("imported")
+    REFUSED = "refused", _("refused")
+    UNDONE = "undone", _("undone")
+
+
+class ImportRun(models.Model):
+    """One spreadsheet import: who uploaded which file (its SHA-256), when, and what came
+    of it. The history of imports, and what a reviewer's undo works from."""
+
+    Status = ImportRunStatus
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_runs",
+        verbose_name=_("imported by"),
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sheet = models.CharField(
+        _("sheet"), max_length=60, blank=True, help_text=_("Empty for a whole workbook.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    counts = models.JSONField(
+        _("counts"),
+        default=dict,
+        blank=True,
+        help_text=_("Created, updated and unchanged rows per sheet."),
+    )
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    # The uploaded bytes, kept only between a preview and its confirmation.
+    content = models.BinaryField(_("content"), null=True, blank=True, editable=False)
+    token = models.CharField(_("confirmation token"), max_length=64, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("preview expires"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+    undo_report = models.JSONField(_("undo report"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        permissions = [("undo_importrun", _("Can undo an import"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportRunStatus.values),
+                name="import_run_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.filename}"
+
+    @property
+    def change_reason(self) -> str:
+        """What the history rows written by this import carry as their change reason."""
+        return f"import #{self.pk}"

@@ -136,6 +136,10 @@ EXPO = {
     "DISCLOSURE_THRESHOLD": env.int("EXPO_DISCLOSURE_THRESHOLD", default=3),
     # The delegation the home page shows, by its slug.
     "DEFAULT_DELEGATION": env.str("EXPO_DEFAULT_DELEGATION", default="beijing"),
+    # Spreadsheet imports: larger uploads are refused before they are read, and so are
+    # sheets of more rows.
+    "IMPORT_MAX_BYTES": env.int("EXPO_IMPORT_MAX_BYTES", default=20 * 1024 * 1024),
+    "IMPORT_MAX_ROWS": env.int("EXPO_IMPORT_MAX_ROWS", default=1_000_000),
 }
 
 LOGGING = {

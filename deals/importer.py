@@ -1,0 +1,24 @@
+"""Spreadsheet import: the interface the admin, the command and the seeds use. The
+engine lives in `deals.importing`."""
+
+from .importing import (
+    FileRefused,
+    ImportResult,
+    RowError,
+    SheetCounts,
+    UndoRefused,
+    UndoResult,
+    import_file,
+    undo_import,
+)
+
+__all__ = [
+    "FileRefused",
+    "ImportResult",
+    "RowError",
+    "SheetCounts",
+    "UndoRefused",
+    "UndoResult",
+    "import_file",
+    "undo_import",
+]

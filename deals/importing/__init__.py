@@ -1,0 +1,19 @@
+"""The spreadsheet import engine: the contract's sheets (`deals.sheets`) read from a CSV
+file or an XLSX workbook, checked row by row without a query per row, and written in
+bulk with their history in one transaction; and the undo of a whole import."""
+
+from .engine import import_file
+from .reading import FileRefused
+from .results import ImportResult, RowError, SheetCounts, UndoResult
+from .undo import UndoRefused, undo_import
+
+__all__ = [
+    "FileRefused",
+    "ImportResult",
+    "RowError",
+    "SheetCounts",
+    "UndoRefused",
+    "UndoResult",
+    "import_file",
+    "undo_import",
+]

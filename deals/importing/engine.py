@@ -1,0 +1,379 @@
+"""`import_file`: a CSV file or an XLSX workbook in, every sheet checked and written in
+one transaction (or rolled back: a dry run, or any bad row), the run recorded."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from deals.models import ImportRun
+
+from ..sheets import (
+    SHEETS,
+    Bilingual,
+    Message,
+    Sheet,
+    label_key,
+    parse_text,
+    sheet_named,
+    sheet_names,
+)
+from .agreements import AgreementImport, ExchangeRateImport
+from .base import Job, Progress, SheetImport
+from .followups import CiftisPledgeImport, InvestmentIntentionImport, VisitImport
+from .lookups import Lookups
+from .parties import DelegationImport, ExhibitorImport, OrganizationImport, RegistrationImport
+from .reading import FileRefused, Table, blank, read_tables
+from .results import ImportResult, Problems, SheetCounts
+
+HANDLERS: dict[str, type[SheetImport]] = {
+    "Delegations": DelegationImport,
+    "Organizations": OrganizationImport,
+    "Registrations": RegistrationImport,
+    "Exhibitors": ExhibitorImport,
+    "Exchange rates": ExchangeRateImport,
+    "Agreements": AgreementImport,
+    "Visits": VisitImport,
+    "Investment intentions": InvestmentIntentionImport,
+    "CIFTIS pledges": CiftisPledgeImport,
+}
+# Sheets a workbook may carry for its readers, which the import passes over.
+NOTE_SHEETS = {label_key(name) for name in ("notes", "readme", "instructions", "说明", "填写说明")}
+
+
+@dataclass
+class Planned:
+    sheet: Sheet
+    table: Table
+    columns: dict[str, int]
+    ok: bool
+
+
+def import_file(
+    data: bytes,
+    *,
+    filename: str,
+    user=None,
+    dry_run: bool,
+    sheet: str | None = None,
+    progress: Progress | None = None,
+    run: ImportRun | None = None,
+) -> ImportResult:
+    """Import a CSV file or an XLSX workbook: all of it or nothing.
+
+    `sheet` names the contract sheet of a CSV file or of a one-sheet import (else it is
+    read from the file name or the headers; a workbook's sheets are named by theirs).
+    With a `user` or a `run`, the run records the file's hash, the counts and the
+    problems. FileRefused when the file itself is refused (too large, not a spreadsheet,
+    empty); otherwise the result lists every bad row, and nothing is written unless
+    there is none and this is not a dry run.
+    """
+    wanted = None
+    if sheet:
+        try:
+            wanted = sheet_named(sheet)
+        except KeyError:
+            raise FileRefused(
+                _("There is no sheet “%(name)s”; the sheets are: %(names)s."),
+                name=sheet,
+                names=sheet_names(),
+            ) from None
+    if run is not None or user is not None:
+        run = start_run(run, data, filename=filename, user=user, sheet=wanted)
+    job = Job(
+        user=user if user is not None else getattr(run, "user", None),
+        run=run,
+        dry_run=dry_run,
+        progress=progress,
+    )
+    counts: dict[str, SheetCounts] = {}
+    try:
+        kind, tables = read_tables(data)
+        plan = plan_sheets(kind, tables, filename=filename, wanted=wanted, job=job)
+        if run is not None and kind == "csv" and len(plan) == 1 and not run.sheet:
+            run.sheet = plan[0].sheet.name_en
+        counts = {planned.sheet.name_en: SheetCounts() for planned in plan}
+        try:
+            with transaction.atomic():
+                job.lookups = Lookups()
+                for planned in plan:
+                    if not planned.ok:
+                        continue
+                    handler = HANDLERS[planned.sheet.name_en](
+                        job, planned.sheet, planned.table, planned.columns
+                    )
+                    handler.run()
+                    counts[planned.sheet.name_en] = handler.counts
+                if job.errors or dry_run:
+                    transaction.set_rollback(True)
+        except DatabaseError as error:
+            job.errors.add(
+                "",
+                None,
+                None,
+                Message(
+                    _(
+                        "The database refused the import (%(error)s). Nothing was written; "
+                        "please report this to the administrator."
+                    ),
+                    error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
+                ),
+            )
+    except FileRefused as refused:
+        if run is not None:
+            refusal = Problems()
+            refusal.add("", None, None, refused.message)
+            finish_run(run, job, counts, refusal, status=ImportRun.Status.REFUSED)
+            refused.run = run
+        raise
+    result = ImportResult(
+        sheets=counts,
+        errors=job.errors.final(),
+        warnings=job.warnings.final(),
+        dry_run=dry_run,
+        run=run,
+        error_count=job.errors.count,
+        warning_count=job.warnings.count,
+    )
+    if run is not None:
+        if job.errors:
+            status = ImportRun.Status.REFUSED
+        elif dry_run:
+            status = ImportRun.Status.PREVIEWED
+        else:
+            status = ImportRun.Status.IMPORTED
+        finish_run(run, job, counts, job.errors, status=status)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------
+
+
+def start_run(run, data: bytes, *, filename: str, user, sheet: Sheet | None) -> ImportRun:
+    """The run that records this import: the one given (the admin keeps one per upload,
+    from preview to import), else a new one. Saved before anything is written, so that
+    the history rows can carry its number."""
+    digest = hashlib.sha256(data).hexdigest()
+    name = PurePath(str(filename).replace("\\", "/")).name[:255] or "upload"
+    if run is None:
+        return ImportRun.objects.create(
+            user=user,
+            filename=name,
+            sha256=digest,
+            size=len(data),
+            sheet=sheet.name_en if sheet else "",
+            status=ImportRun.Status.PREVIEWED,
+        )
+    run.sha256 = digest
+    run.size = len(data)
+    run.filename = run.filename or name
+    if user is not None and run.user_id is None:
+        run.user = user
+    if sheet is not None:
+        run.sheet = sheet.name_en
+    if run.pk is None:
+        run.save()
+    else:
+        run.save(update_fields=["sha256", "size", "filename", "user", "sheet"])
+    return run
+
+
+def finish_run(run: ImportRun, job: Job, counts, errors: Problems, *, status: str) -> None:
+    run.counts = {name: tally.as_dict() for name, tally in counts.items()}
+    run.errors = [error.as_dict() for error in errors.final()]
+    run.warnings = [warning.as_dict() for warning in job.warnings.final()]
+    run.status = status
+    fields = ["counts", "errors", "warnings", "status", "sheet"]
+    if status == ImportRun.Status.IMPORTED:
+        run.imported_at = job.now
+        fields.append("imported_at")
+    run.save(update_fields=fields)
+
+
+# ---------------------------------------------------------------------------------------
+# Which sheet is which, and which column is which
+# ---------------------------------------------------------------------------------------
+
+
+def plan_sheets(
+    kind: str, tables: list[Table], *, filename: str, wanted: Sheet | None, job: Job
+) -> list[Planned]:
+    """The contract sheets of the file in import order, each with its columns found."""
+    errors = job.errors
+    if not tables:
+        raise FileRefused(_("The file is empty: none of its sheets has a cell filled in."))
+    if kind == "csv":
+        table = tables[0]
+        sheet = wanted or sheet_from_filename(filename) or sheet_from_header(table.header)
+        if sheet is None:
+            errors.add(
+                "",
+                None,
+                None,
+                Message(
+                    _(
+                        "Which sheet is this file? Its name and its headers do not say. Name "
+                        "the file after its sheet (Agreements.csv, 采购协议.csv) or choose the "
+                        "sheet. The sheets are: %(names)s."
+                    ),
+                    names=sheet_names(),
+                ),
+            )
+            return []
+        return [plan_columns(sheet, table, job)]
+    if wanted is not None:
+        matching = [table for table in tables if sheet_named_or_none(table.name) is wanted]
+        if not matching and len(tables) == 1:
+            matching = tables
+        if not matching:
+            errors.add(
+                wanted.name_en,
+                None,
+                None,
+                Message(
+                    _("This workbook has no sheet called %(sheet)s; its sheets are: %(names)s."),
+                    sheet=wanted.label,
+                    names=", ".join(table.name for table in tables),
+                ),
+            )
+            return []
+        return [plan_columns(wanted, matching[0], job)]
+    found: dict[Sheet, Table] = {}
+    for table in tables:
+        sheet = sheet_named_or_none(table.name)
+        if sheet is None and table.hidden:
+            # A hidden sheet holds what the visible ones need (the lists of a
+            # template's drop-downs): passed over, with a word.
+            job.warnings.add(
+                table.name,
+                None,
+                None,
+                Message(
+                    _("The hidden sheet “%(name)s” is not one of the contract's; it was ignored."),
+                    name=table.name,
+                ),
+            )
+            continue
+        if sheet is None:
+            if label_key(table.name) not in NOTE_SHEETS:
+                errors.add(
+                    table.name,
+                    None,
+                    None,
+                    Message(
+                        _(
+                            "The sheet “%(name)s” is not one of the contract's, so it cannot be "
+                            "imported. Rename it to one of: %(names)s."
+                        ),
+                        name=table.name,
+                        names=sheet_names(),
+                    ),
+                )
+            continue
+        if sheet in found:
+            errors.add(
+                sheet.name_en,
+                None,
+                None,
+                Message(
+                    _("The sheets “%(first)s” and “%(second)s” are both %(sheet)s: keep one."),
+                    first=found[sheet].name,
+                    second=table.name,
+                    sheet=sheet.label,
+                ),
+            )
+            continue
+        found[sheet] = table
+    return [plan_columns(sheet, found[sheet], job) for sheet in SHEETS if sheet in found]
+
+
+def sheet_named_or_none(name: str) -> Sheet | None:
+    try:
+        return sheet_named(name)
+    except KeyError:
+        return None
+
+
+def sheet_from_filename(filename: str) -> Sheet | None:
+    stem = PurePath(str(filename).replace("\\", "/")).stem
+    return sheet_named_or_none(stem)
+
+
+def sheet_from_header(header: list) -> Sheet | None:
+    """The one sheet whose required columns are all in the header; among several, the
+    one that recognises the most columns."""
+    keys = [label_key(parse_text(cell)) for cell in header if not blank(cell)]
+    scored = []
+    for sheet in SHEETS:
+        index = sheet.header_index()
+        matched = {index[key].key for key in keys if key in index}
+        if all(column.key in matched for column in sheet.required_columns):
+            scored.append((len(matched), sheet))
+    scored.sort(key=lambda item: -item[0])
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
+
+
+def plan_columns(sheet: Sheet, table: Table, job: Job) -> Planned:
+    """Which column of the table is which column of the sheet. Unknown headers are
+    warnings; a missing required column, or one given twice, an error of the sheet."""
+    index = sheet.header_index()
+    columns: dict[str, int] = {}
+    ok = True
+    for position, cell in enumerate(table.header):
+        if blank(cell):
+            continue
+        text = parse_text(cell)
+        column = index.get(label_key(text))
+        if column is None:
+            job.warnings.add(
+                sheet.name_en,
+                table.header_row,
+                text,
+                Message(
+                    _(
+                        "The column “%(header)s” is not part of the sheet %(sheet)s; it was "
+                        "ignored."
+                    ),
+                    header=text,
+                    sheet=sheet.label,
+                ),
+            )
+            continue
+        if column.computed:
+            continue
+        if column.key in columns:
+            ok = False
+            job.errors.add(
+                sheet.name_en,
+                table.header_row,
+                f"{column.key} / {column.zh}",
+                Message(
+                    _("Two columns of the sheet %(sheet)s are %(column)s: keep one."),
+                    sheet=sheet.label,
+                    column=column.label,
+                ),
+            )
+            continue
+        columns[column.key] = position
+    for column in sheet.required_columns:
+        if column.key not in columns:
+            ok = False
+            job.errors.add(
+                sheet.name_en,
+                None,
+                f"{column.key} / {column.zh}",
+                Message(
+                    _("The sheet %(sheet)s has no column %(column)s, which is required."),
+                    sheet=sheet.label,
+                    column=Bilingual(zh=f"“{column.zh}”", en=f"“{column.key}”"),
+                ),
+            )
+    return Planned(sheet, table, columns, ok)

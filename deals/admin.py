@@ -25,6 +25,7 @@ from delegations.admin import (
     may_disclose,
     scope_autocomplete,
 )
+from delegations.resources import SpreadsheetExportMixin
 
 from .models import (
     Agreement,
@@ -35,6 +36,14 @@ from .models import (
     InvestmentIntention,
     Sector,
     Visit,
+)
+from .resources import (
+    AgreementResource,
+    CiftisPledgeResource,
+    ExchangeRateResource,
+    ExhibitorResource,
+    InvestmentIntentionResource,
+    VisitResource,
 )
 
 # Actions over a whole selection ("select all 20,000") work through it in slices, so
@@ -64,7 +73,8 @@ class SectorAdmin(HistoryAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(HistoryAdmin):
+class ExchangeRateAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [ExchangeRateResource]
     list_display = ("currency", "valid_on", "usd_per_unit", "source")
     # A few dozen currencies: listing the ones in use is cheap on this small table.
     list_filter = ("currency",)
@@ -78,7 +88,8 @@ class ExchangeRateAdmin(HistoryAdmin):
 
 
 @admin.register(Exhibitor)
-class ExhibitorAdmin(HistoryAdmin):
+class ExhibitorAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [ExhibitorResource]
     list_display = ("organization", "country", "edition", "exhibition_area", "booth")
     list_select_related = (*LABEL_RELATED[Exhibitor], "exhibition_area")
     list_filter = (
@@ -150,7 +161,8 @@ class AgreementExhibitorInline(BackOfficeFieldsMixin, admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(HistoryAdmin):
+class AgreementAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [AgreementResource]
     list_display = (
         "reference",
         "buyer",
@@ -377,7 +389,8 @@ class AgreementAdmin(HistoryAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(HistoryAdmin):
+class VisitAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [VisitResource]
     list_display = (
         "organization",
         "delegation",
@@ -401,7 +414,8 @@ class VisitAdmin(HistoryAdmin):
 
 
 @admin.register(InvestmentIntention)
-class InvestmentIntentionAdmin(HistoryAdmin):
+class InvestmentIntentionAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [InvestmentIntentionResource]
     list_display = (
         "organization",
         "delegation",
@@ -420,7 +434,8 @@ class InvestmentIntentionAdmin(HistoryAdmin):
 
 
 @admin.register(CiftisPledge)
-class CiftisPledgeAdmin(HistoryAdmin):
+class CiftisPledgeAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [CiftisPledgeResource]
     list_display = (
         "organization",
         "country",

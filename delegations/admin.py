@@ -25,6 +25,12 @@ from deals.currencies import normalize_currency
 from deals.models import Agreement, Exhibitor
 
 from .models import Delegation, Edition, Fair, Organization, Registration
+from .resources import (
+    DelegationResource,
+    OrganizationResource,
+    RegistrationResource,
+    SpreadsheetExportMixin,
+)
 from .validators import organization_code_warning
 
 # ---------------------------------------------------------------------------------------
@@ -348,7 +354,8 @@ class AgreementInline(BackOfficeFieldsMixin, admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(HistoryAdmin):
+class DelegationAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [DelegationResource]
     list_display = (
         "name_zh",
         "name_en",
@@ -485,7 +492,8 @@ class OrganizationForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(HistoryAdmin):
+class OrganizationAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [OrganizationResource]
     form = OrganizationForm
     list_display = (
         "name_zh",
@@ -524,7 +532,8 @@ class OrganizationAdmin(HistoryAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(HistoryAdmin):
+class RegistrationAdmin(SpreadsheetExportMixin, HistoryAdmin):
+    resource_classes = [RegistrationResource]
     list_display = (
         "organization",
         "registered_in",

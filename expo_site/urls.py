@@ -3,11 +3,26 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from deals.views_admin import blank_template
+
 admin.site.site_header = "进博会交易团信息管理 · Expo delegation records"
 admin.site.site_title = "交易团信息管理"
 admin.site.index_title = "后台 · Back office"
 
+
+def admin_urls():
+    """The admin site's URLs, with the blank spreadsheet template among them
+    (`admin:deals_blank_template`), for staff only like every admin page."""
+    patterns, app_name, namespace = admin.site.urls
+    template = path(
+        "deals/template.xlsx",
+        admin.site.admin_view(blank_template),
+        name="deals_blank_template",
+    )
+    return [template, *patterns], app_name, namespace
+
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_urls()),
 ]

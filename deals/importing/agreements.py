@@ -104,9 +104,10 @@ class AgreementImport(SheetImport):
         compared = sorted({name for plan in plans for name in plan[5]})
         recorded = {
             values[1]: values
-            for values in Agreement.objects.filter(
-                reference__in=[plan[1] for plan in plans]
-            ).values_list("pk", "reference", "is_public", *compared)
+            # No ordering: the model's default sort would cost a sort per chunk for nothing.
+            for values in Agreement.objects.filter(reference__in=[plan[1] for plan in plans])
+            .order_by()
+            .values_list("pk", "reference", "is_public", *compared)
         }
         links: dict[int, list[Values]] = {}
         if recorded:

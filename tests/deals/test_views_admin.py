@@ -8,6 +8,7 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from deals import importer
 from deals.sheets import SHEETS
@@ -15,9 +16,15 @@ from deals.views_admin import blank_template_workbook, template_columns
 from tests.factories import UserFactory
 
 
+def template_in(language: str) -> openpyxl.Workbook:
+    with translation.override(language):
+        return openpyxl.load_workbook(io.BytesIO(blank_template_workbook()))
+
+
 @pytest.fixture(scope="module")
 def workbook():
-    return openpyxl.load_workbook(io.BytesIO(blank_template_workbook()))
+    """The template as the bureau's clerks download it: in Chinese."""
+    return template_in("zh-hans")
 
 
 def test_template_has_every_sheet_in_import_order(workbook):
@@ -35,15 +42,22 @@ def test_each_sheet_has_the_contracts_headers_and_no_rows(workbook, sheet):
     assert all(cell.font.bold for cell in worksheet[1])
 
 
-@pytest.mark.parametrize("sheet", SHEETS, ids=lambda s: s.name_en)
-def test_each_header_comment_gives_the_chinese_header_and_the_marks(workbook, sheet):
-    worksheet = workbook[sheet.name_en]
-    for cell, column in zip(worksheet[1], template_columns(sheet), strict=True):
-        text = cell.comment.text
-        assert column.zh in text
-        assert ("required" in text) is column.required
-        assert ("key:" in text) is column.is_key
-    assert sheet.name_zh in worksheet["A1"].comment.text
+# The required and key marks of a header comment, in the language of the template.
+MARKS = {"zh-hans": ("必填", "关键列："), "en": ("required", "key:")}
+
+
+@pytest.mark.parametrize("language", list(MARKS))
+def test_each_header_comment_gives_the_chinese_header_and_the_marks(language):
+    workbook = template_in(language)
+    required, key = MARKS[language]
+    for sheet in SHEETS:
+        worksheet = workbook[sheet.name_en]
+        for cell, column in zip(worksheet[1], template_columns(sheet), strict=True):
+            text = cell.comment.text
+            assert column.zh in text
+            assert (required in text) is column.required, (sheet.name_en, column.key)
+            assert (key in text) is column.is_key, (sheet.name_en, column.key)
+        assert sheet.name_zh in worksheet["A1"].comment.text
 
 
 def test_comments_show_the_accepted_values(workbook):

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -205,7 +205,7 @@ def summary_of(counts: dict | None) -> str:
         for total, text in totals
         if total
     ]
-    return ", ".join(parts) or gettext("no rows")
+    return pgettext("list separator", ", ").join(parts) or gettext("no rows")
 
 
 def result_context(run: ImportRun) -> dict:

@@ -8,6 +8,7 @@ import io
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -55,14 +56,16 @@ def header_comment(sheet: Sheet, column: Column, *, first: bool) -> str:
     if column.is_key:
         marks.append(_("key: rows are matched on it, so a re-import changes nothing"))
     if marks:
-        lines.append("; ".join(marks))
+        lines.append(pgettext("marks separator", "; ").join(marks))
     notes = choice_help(column) or str(column.help or "")
     if notes:
         lines.append(notes)
     aliases = list(column.aliases[:SHOWN_ALIASES])
     if aliases:
-        more = ", …" if len(column.aliases) > SHOWN_ALIASES else ""
-        lines.append(_("Also accepted as header: %(names)s") % {"names": ", ".join(aliases)} + more)
+        separator = pgettext("list separator", ", ")
+        more = f"{separator}…" if len(column.aliases) > SHOWN_ALIASES else ""
+        names = separator.join(aliases) + more
+        lines.append(_("Also accepted as header: %(names)s") % {"names": names})
     return "\n".join(lines)
 
 

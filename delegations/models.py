@@ -193,7 +193,9 @@ class DelegationQuerySet(models.QuerySet):
                 Q(name_zh=wanted)
                 | Q(name_en__iexact=wanted)
                 | Q(slug=wanted.lower())
+                # 北京 and 北京交易团 name the same delegation, whichever is stored.
                 | Q(name_zh=f"{wanted}交易团")
+                | Q(name_zh=wanted.removesuffix("交易团"))
             )
             .first()
         )

@@ -74,6 +74,15 @@ def test_a_delegation_is_found_by_chinese_or_english_name_or_slug():
         assert Delegation.objects.lookup(name, edition=edition()) == beijing
 
 
+def test_a_delegation_answers_with_or_without_the_word_delegation_in_chinese():
+    beijing = DelegationFactory()
+    shanghai = DelegationFactory(name_zh="上海交易团", name_en="Shanghai", slug="shanghai")
+    assert Delegation.objects.lookup("北京交易团", edition=edition()) == beijing
+    assert Delegation.objects.lookup("上海", edition=edition()) == shanghai
+    with pytest.raises(Delegation.DoesNotExist):
+        Delegation.objects.lookup("交易团", edition=edition())
+
+
 def test_a_sub_delegation_must_be_at_its_parents_edition():
     beijing = DelegationFactory()
     sub = Delegation(

@@ -36,27 +36,14 @@ class ExchangeRateImport(SheetImport):
                 valid_on__in={key[1] for _, key in plans},
             )
         }
-        creates, updates, fields = [], [], set()
+        upserts = []
         for row, (currency, valid_on) in plans:
             values: dict[str, Any] = {"usd_per_unit": row.values["usd_per_unit"]}
             if self.has("source"):
                 values["source"] = row.values.get("source") or ""
-            rate = existing.get((currency, valid_on))
-            if rate is None:
-                rate = ExchangeRate(currency=currency, valid_on=valid_on, **values)
-                if self.validate(rate, row):
-                    creates.append(rate)
-                continue
-            changed = self.apply(rate, values)
-            if not changed:
-                self.counts.unchanged += 1
-            elif self.validate(rate, row):
-                updates.append(rate)
-                fields |= changed
-        self.writer.create(ExchangeRate, creates)
-        self.writer.update(ExchangeRate, updates, fields)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
+            identity = {"currency": currency, "valid_on": valid_on}
+            upserts.append((row, existing.get((currency, valid_on)), identity, values))
+        self.upsert(ExchangeRate, upserts)
         self.lookups.rates_changed()
 
 

@@ -429,6 +429,37 @@ class SheetImport:
             for problem in problems if isinstance(problems, list) else problems.error_list:
                 self.fail(row, key, Message(problem.message, **(problem.params or {})))
 
+    def upsert(
+        self,
+        model: type[Model],
+        plans: Iterable[tuple[Row, Model | None, dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        """Each plan is (row, the record it matched or None, what identifies a new record,
+        the row's values): create what is new, update what changed, count what did not,
+        every record validated first."""
+        creates, updates, fields = [], [], set()
+        for row, record, identity, values in plans:
+            if record is None:
+                record = model(**identity, **values)
+                if self.validate(record, row):
+                    creates.append(record)
+                continue
+            changed = self.apply(record, values)
+            if not changed:
+                self.counts.unchanged += 1
+            elif self.validate(record, row):
+                updates.append(record)
+                fields |= changed
+        self.write(model, creates, updates, fields)
+
+    def write(
+        self, model: type[Model], creates: list[Model], updates: list[Model], fields: set[str]
+    ) -> None:
+        self.writer.create(model, creates)
+        self.writer.update(model, updates, fields)
+        self.counts.created += len(creates)
+        self.counts.updated += len(updates)
+
     @staticmethod
     def apply(instance: Model, values: dict[str, Any]) -> set[str]:
         """Set the values that differ from the instance's; the names of those fields."""

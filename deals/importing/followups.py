@@ -63,26 +63,18 @@ class VisitImport(SheetImport):
                 visited_on__in={key[2] for _, key, _, _ in plans},
             )
         }
-        creates, updates, fields = [], [], set()
-        for row, key, visitor, values in plans:
-            visit = existing.get(key)
-            if visit is None:
-                visit = Visit(
-                    delegation=visitor, organization_id=key[1], visited_on=key[2], **values
+        self.upsert(
+            Visit,
+            (
+                (
+                    row,
+                    existing.get(key),
+                    {"delegation": visitor, "organization_id": key[1], "visited_on": key[2]},
+                    values,
                 )
-                if self.validate(visit, row):
-                    creates.append(visit)
-                continue
-            changed = self.apply(visit, values)
-            if not changed:
-                self.counts.unchanged += 1
-            elif self.validate(visit, row):
-                updates.append(visit)
-                fields |= changed
-        self.writer.create(Visit, creates)
-        self.writer.update(Visit, updates, fields)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
+                for row, key, visitor, values in plans
+            ),
+        )
 
 
 class InvestmentIntentionImport(SheetImport):
@@ -125,26 +117,18 @@ class InvestmentIntentionImport(SheetImport):
                 organization_id__in={key[1] for _, key, _, _ in plans},
             )
         }
-        creates, updates, fields = [], [], set()
-        for row, key, delegation, values in plans:
-            intention = existing.get(key)
-            if intention is None:
-                intention = InvestmentIntention(
-                    delegation=delegation, organization_id=key[1], **values
+        self.upsert(
+            InvestmentIntention,
+            (
+                (
+                    row,
+                    existing.get(key),
+                    {"delegation": delegation, "organization_id": key[1]},
+                    values,
                 )
-                if self.validate(intention, row):
-                    creates.append(intention)
-                continue
-            changed = self.apply(intention, values)
-            if not changed:
-                self.counts.unchanged += 1
-            elif self.validate(intention, row):
-                updates.append(intention)
-                fields |= changed
-        self.writer.create(InvestmentIntention, creates)
-        self.writer.update(InvestmentIntention, updates, fields)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
+                for row, key, delegation, values in plans
+            ),
+        )
 
 
 class CiftisPledgeImport(SheetImport):
@@ -242,7 +226,4 @@ class CiftisPledgeImport(SheetImport):
             if self.validate(pledge, row):
                 updates.append(pledge)
                 fields |= changed
-        self.writer.create(CiftisPledge, creates)
-        self.writer.update(CiftisPledge, updates, fields)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
+        self.write(CiftisPledge, creates, updates, fields)

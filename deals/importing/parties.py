@@ -89,12 +89,9 @@ class DelegationImport(SheetImport):
             elif not changed:
                 self.counts.unchanged += 1
             self.lookups.add_delegation(existing)
-        self.writer.create(Delegation, creates)
-        self.writer.update(Delegation, updates, fields)
+        self.write(Delegation, creates, updates, fields)
         for delegation in creates:
             self.lookups.add_delegation(delegation)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
 
     @staticmethod
     def not_a_parent(name: str) -> Message:
@@ -287,15 +284,12 @@ class OrganizationImport(SheetImport):
                 updates.append(organization)
                 fields |= changed
                 refs.append(ref)
-        self.writer.create(Organization, creates)
-        self.writer.update(Organization, updates, fields)
+        self.write(Organization, creates, updates, fields)
         for organization in creates:
             index.add(OrgRef.of(organization))
         for ref, organization in zip(refs, updates, strict=True):
             index.forget(ref)
             index.add(OrgRef.of(organization))
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
 
 
 class RegistrationImport(SheetImport):
@@ -352,12 +346,9 @@ class RegistrationImport(SheetImport):
             elif self.validate(existing, row, clean=False):
                 updates.append(existing)
                 fields |= changed
-        self.writer.create(Registration, [registration for registration, _ in creates])
-        self.writer.update(Registration, updates, fields)
+        self.write(Registration, [registration for registration, _ in creates], updates, fields)
         for registration, organization in creates:
             self.lookups.registration_created(registration, organization)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)
 
     def values(self, row: Row) -> dict[str, Any]:
         given = row.values
@@ -440,9 +431,6 @@ class ExhibitorImport(SheetImport):
             elif self.validate(existing, row):
                 updates.append(existing)
                 fields |= changed
-        self.writer.create(Exhibitor, [exhibitor for exhibitor, _ in creates])
-        self.writer.update(Exhibitor, updates, fields)
+        self.write(Exhibitor, [exhibitor for exhibitor, _ in creates], updates, fields)
         for exhibitor, organization in creates:
             self.lookups.exhibitors(exhibitor.edition).add(exhibitor, organization)
-        self.counts.created += len(creates)
-        self.counts.updated += len(updates)

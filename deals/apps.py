@@ -8,4 +8,9 @@ class DealsConfig(AppConfig):
 
     def ready(self) -> None:
         # The spreadsheet import's admin pages and history register themselves.
-        from . import import_admin  # noqa: F401
+        from . import (
+            import_admin,  # noqa: F401
+            signals,
+        )
+
+        signals.connect()

@@ -187,6 +187,60 @@ class AgreementQuerySet(models.QuerySet):
     def in_tree(self, delegation: Delegation) -> AgreementQuerySet:
         return self.filter(delegation.tree_q())
 
+    def for_public(self) -> AgreementQuerySet:
+        """The counted agreements as the public list shows them, in a fixed number of
+        queries: the confidential columns are never selected, and the amount, currency and
+        US$ amount come only as `public_amount`, `public_currency` and
+        `public_amount_usd`, which are NULL unless the amount is public. Turn the rows
+        into `deals.disclosure.public_rows()` before they reach a template."""
+        disclosed = Q(is_public=True)
+        money = models.DecimalField(max_digits=18, decimal_places=2)
+        return (
+            self.counted()
+            .defer(*CONFIDENTIAL_AGREEMENT_FIELDS)
+            .select_related("registration__organization", "sector", "delegation")
+            .prefetch_related(
+                models.Prefetch(
+                    "parties",
+                    queryset=AgreementExhibitor.objects.select_related(
+                        "exhibitor__organization"
+                    ).order_by("exhibitor__organization__name_zh", "pk"),
+                )
+            )
+            .annotate(
+                public_amount=models.Case(
+                    models.When(disclosed, then=models.F("amount")),
+                    default=None,
+                    output_field=money,
+                ),
+                public_currency=models.Case(
+                    models.When(disclosed, then=models.F("currency")),
+                    default=None,
+                    output_field=models.CharField(max_length=3),
+                ),
+                public_amount_usd=models.Case(
+                    models.When(disclosed, then=models.F("amount_usd")),
+                    default=None,
+                    output_field=money,
+                ),
+            )
+        )
+
+
+# Never selected for the public: reading one of them on a row of `for_public()` would
+# fetch it in a query of its own, whether or not the amount is public. The currency is
+# shown only beside a public amount.
+CONFIDENTIAL_AGREEMENT_FIELDS = (
+    "amount",
+    "currency",
+    "amount_usd",
+    "usd_rate",
+    "usd_rate_on",
+    "notes",
+    "owner",
+    "next_action_on",
+)
+
 
 class Agreement(Recorded, FollowUp):
     """A purchase or strategic cooperation agreement a buyer of the delegation signed

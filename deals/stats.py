@@ -9,14 +9,19 @@ otherwise the figure says so (`BASIS_NONE`) rather than showing a made-up change
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from delegations.models import (
     Delegation,
@@ -24,6 +29,7 @@ from delegations.models import (
     OrganizationKind,
     Registration,
     RegistrationStatus,
+    bilingual,
 )
 
 from .models import (
@@ -100,6 +106,8 @@ class Headline:
     edition: Edition
     previous_delegation: Delegation | None
     figures: dict[str, Figure]
+    # Whether any record counted in the figures belongs to the demo population.
+    illustrative: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -108,6 +116,7 @@ class Headline:
             "previous_edition": (
                 self.previous_delegation.edition.slug if self.previous_delegation else None
             ),
+            "illustrative": self.illustrative,
         }
         for key, figure in self.figures.items():
             data[key] = {
@@ -128,19 +137,53 @@ def headline_figures(*, delegation: Delegation) -> Headline:
     if previous is not None:
         previous.edition = previous_edition  # already fetched: spare a query later
 
-    figures = [
-        *_agreement_figures(delegation, previous),
-        *_registration_figures(delegation, previous),
-        *_visit_figures(delegation, previous),
-        *_intention_figures(delegation, previous),
-        *_pledge_figures(delegation, previous),
+    groups = [
+        _agreement_figures(delegation, previous),
+        _registration_figures(delegation, previous),
+        _visit_figures(delegation, previous),
+        _intention_figures(delegation, previous),
+        _pledge_figures(delegation, previous),
     ]
-    by_key = {figure.key: figure for figure in figures}
+    by_key = {figure.key: figure for figures, _illustrative in groups for figure in figures}
     return Headline(
         delegation=delegation,
         edition=edition,
         previous_delegation=previous,
         figures={key: by_key[key] for key in FIGURE_LABELS},
+        illustrative=delegation.illustrative or any(count for _figures, count in groups),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The cache
+# ---------------------------------------------------------------------------------------
+
+# Every change to the records behind the figures replaces this token, so that figures
+# cached under the previous one are never read again. The cache is shared by every
+# process (settings.CACHES), so a change made through one server refreshes them all.
+GENERATION_KEY = "stats:generation"
+
+
+def cached_headline_figures(*, delegation: Delegation) -> Headline:
+    """`headline_figures`, from the cache while none of the records behind them changed."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    key = f"stats:headline:{generation}:{delegation.pk}"
+    headline = cache.get(key)
+    if headline is None:
+        headline = headline_figures(delegation=delegation)
+        cache.set(key, headline, timeout=settings.EXPO["STATS_CACHE_SECONDS"])
+    return headline
+
+
+def figures_changed() -> None:
+    """Mark every cached figure stale once the current transaction commits (at once
+    outside one). Readers in the meantime still see the committed records, so they
+    may keep the old figures until then, never newer ones under the old token."""
+    transaction.on_commit(
+        lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None), robust=True
     )
 
 
@@ -149,10 +192,13 @@ def headline_figures(*, delegation: Delegation) -> Headline:
 # ---------------------------------------------------------------------------------------
 
 CURRENT, PREVIOUS = "current", "previous"
+ILLUSTRATIVE = "illustrative_records"
 Side = dict[str, Any]
+# A group's figures and how many of the records behind them are illustrative.
+Group = tuple[list[Figure], int]
 
 
-def _agreement_figures(delegation: Delegation, previous: Delegation | None) -> list[Figure]:
+def _agreement_figures(delegation: Delegation, previous: Delegation | None) -> Group:
     now, before = _aggregate(
         Agreement.objects.counted(),
         "delegation",
@@ -182,16 +228,17 @@ def _agreement_figures(delegation: Delegation, previous: Delegation | None) -> l
         if side is not None:
             side["intended_purchase_usd"] = side["intended_purchase_usd"] or ZERO_USD
     has_data = before is not None and before["agreements"] > 0
-    return [
+    figures = [
         _compare("companies_signed", now, before, has_data=has_data),
         _compare("agreements", now, before, has_data=has_data),
         _compare("exhibitors", parties_now, parties_before, has_data=has_data),
         _compare("countries_regions", parties_now, parties_before, has_data=has_data),
         _compare("intended_purchase_usd", now, before, has_data=has_data),
     ]
+    return figures, now[ILLUSTRATIVE]
 
 
-def _registration_figures(delegation: Delegation, previous: Delegation | None) -> list[Figure]:
+def _registration_figures(delegation: Delegation, previous: Delegation | None) -> Group:
     # Same rule as OrganizationQuerySet.large_importers(), inside one aggregate.
     large = Q(organization__annual_imports_usd__gt=settings.EXPO["LARGE_IMPORTER_USD"])
     attended = Q(status=RegistrationStatus.ATTENDED)
@@ -239,16 +286,17 @@ def _registration_figures(delegation: Delegation, previous: Delegation | None) -
         )
     else:
         participation, basis = before, BASIS_REGISTRATIONS
-    return [
+    figures = [
         _compare("registered_organizations", now, participation, has_data=has_data, basis=basis),
         _compare("participants", now, participation, has_data=has_data, basis=basis),
         _compare("purchaser_share", now, before, has_data=has_data),
         _compare("large_importers", now, before, has_data=has_data),
         _compare("organizations_by_kind", now, before, has_data=has_data),
     ]
+    return figures, now[ILLUSTRATIVE]
 
 
-def _visit_figures(delegation: Delegation, previous: Delegation | None) -> list[Figure]:
+def _visit_figures(delegation: Delegation, previous: Delegation | None) -> Group:
     now, before = _aggregate(
         Visit.objects.all(),
         "delegation",
@@ -263,13 +311,14 @@ def _visit_figures(delegation: Delegation, previous: Delegation | None) -> list[
         },
     )
     has_data = before is not None and before["visits"] > 0
-    return [
+    figures = [
         _compare("companies_visited", now, before, has_data=has_data),
         _compare("ciftis_interest", now, before, has_data=has_data),
     ]
+    return figures, now[ILLUSTRATIVE]
 
 
-def _intention_figures(delegation: Delegation, previous: Delegation | None) -> list[Figure]:
+def _intention_figures(delegation: Delegation, previous: Delegation | None) -> Group:
     now, before = _aggregate(
         InvestmentIntention.objects.all(),
         "delegation",
@@ -280,10 +329,10 @@ def _intention_figures(delegation: Delegation, previous: Delegation | None) -> l
         },
     )
     has_data = before is not None and before["investment_intentions"] > 0
-    return [_compare("investment_intentions", now, before, has_data=has_data)]
+    return [_compare("investment_intentions", now, before, has_data=has_data)], now[ILLUSTRATIVE]
 
 
-def _pledge_figures(delegation: Delegation, previous: Delegation | None) -> list[Figure]:
+def _pledge_figures(delegation: Delegation, previous: Delegation | None) -> Group:
     now, before = _aggregate(
         CiftisPledge.objects.exclude(status=PledgeStatus.WITHDRAWN),
         "source_delegation",
@@ -295,10 +344,11 @@ def _pledge_figures(delegation: Delegation, previous: Delegation | None) -> list
         },
     )
     has_data = before is not None and before["ciftis_pledges"] > 0
-    return [
+    figures = [
         _compare("ciftis_pledges", now, before, has_data=has_data),
         _compare("ciftis_pledge_countries", now, before, has_data=has_data),
     ]
+    return figures, now[ILLUSTRATIVE]
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,6 +375,11 @@ def _aggregate(
     for name, side in sides.items():
         expressions.update(
             {f"{name}_{key}": aggregate for key, aggregate in aggregates(side).items()}
+        )
+    # Demo records among the current side's, for the page's "illustrative data" notice.
+    if any(field.name == "illustrative" for field in queryset.model._meta.fields):
+        expressions[f"{CURRENT}_{ILLUSTRATIVE}"] = Count(
+            "pk", filter=sides[CURRENT] & Q(illustrative=True)
         )
     # The rows of both trees, found through the index on the delegation's key: filtering
     # on the trees' own OR (a delegation or its parent) would scan the whole table.
@@ -380,3 +435,141 @@ def _json_value(value: FigureValue | None) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+# ---------------------------------------------------------------------------------------
+# Breakdowns for the charts of the headline page: one query each
+# ---------------------------------------------------------------------------------------
+
+# Counts only: an amount per group falls under the disclosure rule, which these do not apply.
+
+NO_SECTOR_LABEL = _("no sector")
+UNKNOWN_COUNTRY_LABEL = _("unknown country or region")
+
+
+@dataclass(frozen=True)
+class Share:
+    """One group of a breakdown: its code, its name and how many records it holds.
+
+    The name is lazy, resolved in the language active where it is printed, so that a
+    breakdown computed (or cached) under one language reads right in the other."""
+
+    key: str
+    label: str | Promise
+    value: int
+
+
+def agreements_by_sector(*, delegation: Delegation) -> list[Share]:
+    """The counted agreements of `delegation`'s tree per sector, most first; the
+    agreements without a sector form a group of their own (key "", after the sectors
+    it ties with)."""
+    rows = (
+        Agreement.objects.counted()
+        .filter(delegation__in=_tree(delegation))
+        .values("sector__code", "sector__name_zh", "sector__name_en")
+        .annotate(agreements=Count("id"))
+    )
+    # Sorted here, not in SQL: databases disagree on where NULL (no sector) sorts.
+    rows = sorted(rows, key=lambda row: (-row["agreements"], row["sector__code"] or "\uffff"))
+    return [
+        Share(
+            key=row["sector__code"] or "",
+            label=(
+                _bilingual_lazy(row["sector__name_zh"], row["sector__name_en"] or "")
+                if row["sector__code"]
+                else NO_SECTOR_LABEL
+            ),
+            value=row["agreements"],
+        )
+        for row in rows
+    ]
+
+
+def exhibitors_by_country(*, delegation: Delegation) -> list[Share]:
+    """The distinct exhibitors party to the counted agreements of `delegation`'s tree,
+    per country or region of the exhibiting organization, most first."""
+    # Over the link table, like the headline's exhibitor figures: an exhibitor in
+    # several agreements, or two exhibitors in one, are each counted once.
+    agreements = Agreement.objects.counted().filter(delegation__in=_tree(delegation))
+    rows = (
+        AgreementExhibitor.objects.filter(agreement__in=agreements.values("pk"))
+        .values("exhibitor__organization__country")
+        .annotate(exhibitors=Count("exhibitor", distinct=True))
+        .order_by("-exhibitors", "exhibitor__organization__country")
+    )
+    return [
+        Share(
+            key=row["exhibitor__organization__country"],
+            label=_country_name_lazy(row["exhibitor__organization__country"]),
+            value=row["exhibitors"],
+        )
+        for row in rows
+    ]
+
+
+def _tree(delegation: Delegation) -> QuerySet:
+    """The keys of `delegation` and of its sub-delegations (`tree_q`'s records), as a
+    subquery: found through the index on the delegation's key, as `_aggregate` does."""
+    return Delegation.objects.filter(Q(pk=delegation.pk) | Q(parent_id=delegation.pk)).values("pk")
+
+
+def _country_name(code: str) -> str:
+    # django-countries applies settings.COUNTRIES_OVERRIDE (Hong Kong, Macao, Taiwan).
+    return (countries.name(code) if code else "") or str(UNKNOWN_COUNTRY_LABEL)
+
+
+# Module-level functions, so that a lazy label survives pickling into the cache.
+_bilingual_lazy = lazy(bilingual, str)
+_country_name_lazy = lazy(_country_name, str)
+
+
+# ---------------------------------------------------------------------------------------
+# CIFTIS pledges: from pledge to attendance
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PledgeConversion:
+    """How the pledges made through a delegation turned out. `pledged` counts the
+    pledges that stand (withdrawn ones left out), as the headline figure does."""
+
+    pledged: int
+    registered: int
+    attended: int
+    withdrawn: int
+    countries: list[Share]
+
+    @property
+    def rate(self) -> float | None:
+        """The share of standing pledges whose organization attended."""
+        return round(self.attended / self.pledged, CHANGE_PLACES) if self.pledged else None
+
+
+def pledge_conversion(*, delegation: Delegation) -> PledgeConversion:
+    """The pledges of `delegation`'s tree by status, and the standing ones by the
+    pledging organization's country or region: two queries."""
+    pledges = CiftisPledge.objects.filter(source_delegation__in=_tree(delegation))
+    standing = ~Q(status=PledgeStatus.WITHDRAWN)
+    counts = pledges.aggregate(
+        pledged=Count("organization", distinct=True, filter=standing),
+        registered=Count("organization", distinct=True, filter=Q(status=PledgeStatus.REGISTERED)),
+        attended=Count("organization", distinct=True, filter=Q(status=PledgeStatus.ATTENDED)),
+        withdrawn=Count("pk", filter=Q(status=PledgeStatus.WITHDRAWN)),
+    )
+    rows = (
+        pledges.filter(standing)
+        .values("organization__country")
+        .annotate(organizations=Count("organization", distinct=True))
+        .order_by("-organizations", "organization__country")
+    )
+    return PledgeConversion(
+        **counts,
+        countries=[
+            Share(
+                key=row["organization__country"],
+                label=_country_name_lazy(row["organization__country"]),
+                value=row["organizations"],
+            )
+            for row in rows
+        ],
+    )

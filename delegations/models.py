@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -144,6 +145,9 @@ class Edition(models.Model):
     def __str__(self) -> str:
         return f"{self.fair.abbreviation} {self.year}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("delegations:edition", kwargs={"edition": self.slug})
+
     @property
     def name(self) -> str:
         return bilingual(self.name_zh, self.name_en)
@@ -183,6 +187,16 @@ class Edition(models.Model):
 class DelegationQuerySet(models.QuerySet):
     def top_level(self) -> DelegationQuerySet:
         return self.filter(parent__isnull=True)
+
+    def for_page(self) -> DelegationQuerySet:
+        """What every public page about a delegation prints of it."""
+        return self.select_related("edition__fair", "parent")
+
+    def for_index(self) -> DelegationQuerySet:
+        """Trading delegations with their sub-delegations, for an index."""
+        return self.top_level().prefetch_related(
+            models.Prefetch("sub_delegations", queryset=Delegation.objects.order_by("name_zh"))
+        )
 
     def lookup(self, text: str, *, edition: Edition) -> Delegation:
         """The delegation at `edition` named `text` in Chinese or English, or by slug."""
@@ -276,6 +290,11 @@ class Delegation(Recorded):
     def __str__(self) -> str:
         return f"{bilingual(self.name_zh, self.name_en)} · {self.edition}"
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "deals:headline", kwargs={"edition": self.edition.slug, "delegation": self.slug}
+        )
+
     def clean(self) -> None:
         super().clean()
         if self.parent_id:
@@ -339,6 +358,41 @@ class OrganizationQuerySet(models.QuerySet):
     def large_importers(self) -> OrganizationQuerySet:
         threshold = settings.EXPO["LARGE_IMPORTER_USD"]
         return self.filter(annual_imports_usd__gt=threshold)
+
+    def taking_part(self, delegation: Delegation) -> OrganizationQuerySet:
+        """The organizations registered (withdrawn ones left out) in `delegation` or its
+        sub-delegations, each once, as the headline figures count them, annotated with
+        what the public list shows and filters on: `participants` (summed over its
+        registrations), `is_purchaser`, `is_large_importer` and `has_signed` (a buyer of
+        one of the delegation's counted agreements)."""
+        from deals.models import Agreement  # deals builds on this app
+
+        registrations = (
+            Registration.objects.active()
+            .in_tree(delegation)
+            .filter(organization=models.OuterRef("pk"))
+        )
+        participants = (
+            registrations.order_by()
+            .values("organization")
+            .annotate(total=models.Sum("participants"))
+            .values("total")
+        )
+        signed = (
+            Agreement.objects.counted()
+            .in_tree(delegation)
+            .filter(registration__organization=models.OuterRef("pk"))
+        )
+        return self.filter(models.Exists(registrations)).annotate(
+            participants=models.Subquery(participants),
+            is_purchaser=models.Exists(registrations.filter(is_purchaser=True)),
+            is_large_importer=models.Case(
+                models.When(annual_imports_usd__gt=settings.EXPO["LARGE_IMPORTER_USD"], then=True),
+                default=False,
+                output_field=models.BooleanField(),
+            ),
+            has_signed=models.Exists(signed),
+        )
 
 
 _SPACES = re.compile(r"\s+")

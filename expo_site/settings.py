@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "expo_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "delegations.context_processors.languages",
             ],
         },
     },
@@ -90,6 +91,12 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a concurrent writer rather than failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+
+# The cache holds the computed headline figures. It must be shared by every process and
+# server of the site, because a change of records made through one refreshes the figures
+# for all: by default a table in the site's database (created by its migrations); Redis
+# or memcached with e.g. CACHE_URL=redis://host:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://expo_cache")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -134,6 +141,9 @@ EXPO = {
     "LARGE_IMPORTER_USD": env.int("EXPO_LARGE_IMPORTER_USD", default=10_000_000),
     # A public group total is withheld when fewer undisclosed agreements hide in it.
     "DISCLOSURE_THRESHOLD": env.int("EXPO_DISCLOSURE_THRESHOLD", default=3),
+    # Seconds the headline figures stay cached at most. Every change of the records
+    # behind them refreshes them at once; this is only a backstop.
+    "STATS_CACHE_SECONDS": env.int("EXPO_STATS_CACHE_SECONDS", default=24 * 60 * 60),
     # The delegation the home page shows, by its slug.
     "DEFAULT_DELEGATION": env.str("EXPO_DEFAULT_DELEGATION", default="beijing"),
     # Spreadsheet imports: larger uploads are refused before they are read, and so are

@@ -1,13 +1,19 @@
-"""URL wiring of the site: the staff back office; public pages and the API join later."""
+"""URL wiring of the site: the staff back office, and the public pages in Chinese (no
+prefix, the default) and English (`/en/`)."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from deals.views_admin import blank_template
+from delegations.tables import DownloadFormatConverter
 
 admin.site.site_header = "进博会交易团信息管理 · Expo delegation records"
 admin.site.site_title = "交易团信息管理"
 admin.site.index_title = "后台 · Back office"
+
+# `organizations.csv`, `figures.json`: a download names its format like a file does.
+register_converter(DownloadFormatConverter, "download")
 
 
 def admin_urls():
@@ -25,4 +31,9 @@ def admin_urls():
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_urls()),
+    *i18n_patterns(
+        path("", include("delegations.urls")),
+        path("", include("deals.urls")),
+        prefix_default_language=False,
+    ),
 ]

@@ -11,6 +11,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import ImportRun
+from deals.stats import figures_changed
 
 from ..sheets import (
     SHEETS,
@@ -110,6 +111,9 @@ def import_file(
                     counts[planned.sheet.name_en] = handler.counts
                 if job.errors or dry_run:
                     transaction.set_rollback(True)
+                else:
+                    # Written in bulk, which sends no signals: refresh the figures here.
+                    figures_changed()
         except DatabaseError as error:
             job.errors.add(
                 "",

@@ -24,6 +24,7 @@ from deals.models import (
     InvestmentIntention,
     Visit,
 )
+from deals.stats import figures_changed
 from delegations.models import Delegation, Organization, Registration
 
 from ..sheets import Message, sheet_for_model
@@ -75,6 +76,7 @@ def undo_import(run: ImportRun, *, user) -> UndoResult:
                 )
             undo = Undo(locked, user=user)
             undo.run()
+            figures_changed()
             locked.status = ImportRun.Status.UNDONE
             locked.undone_at = undo.writer.when
             locked.undone_by = user

@@ -532,7 +532,8 @@ def test_the_headline_as_json_is_serialisable_with_exactly_the_keys():
 
     data = json.loads(json.dumps(headline_figures(delegation=delegation).as_json()))
 
-    assert set(data) == {"delegation", "edition", "previous_edition", *KEYS}
+    assert set(data) == {"delegation", "edition", "previous_edition", "illustrative", *KEYS}
+    assert data["illustrative"] is False
     assert data["delegation"] == {"slug": "beijing", "name_zh": "北京", "name_en": "Beijing"}
     assert data["edition"]["slug"] == "ciie-2019"
     assert data["previous_edition"] == "ciie-2018"
@@ -615,3 +616,13 @@ def test_the_first_edition_of_a_fair_looks_for_no_counterpart(django_assert_num_
 
     with django_assert_num_queries(QUERIES - 1):
         headline_figures(delegation=delegation).as_json()
+
+
+def test_the_headline_says_when_demo_records_are_among_those_counted():
+    delegation = beijing()
+    RegistrationFactory(delegation=delegation)
+    assert headline_figures(delegation=delegation).illustrative is False
+
+    agreement_in(delegation, amount=Decimal("10"), illustrative=True)
+
+    assert headline_figures(delegation=delegation).illustrative is True

@@ -1,0 +1,470 @@
+"""Public pages of a delegation's results: the home page, the headline figures with their
+press paragraph and charts, and the lists of agreements, exhibitors and CIFTIS pledges.
+
+The figures come from `stats.py` (cached), the amounts from `disclosure.py`, which never
+lets an undisclosed amount out; the views only pick the records and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView, View
+
+from delegations.models import Delegation, OrganizationKind
+from delegations.tables import Column, download_response
+from delegations.views import (
+    DelegationPageMixin,
+    PublicDownloadView,
+    PublicListView,
+    PublicTableMixin,
+)
+
+from . import charts
+from . import formatting as fmt
+from .disclosure import (
+    BY_COUNTRY,
+    BY_KIND,
+    BY_SECTOR,
+    PublicAgreement,
+    agreement_totals,
+    disclosed_total,
+    public_rows,
+)
+from .filters import AgreementFilterSet, ExhibitorFilterSet, PledgeFilterSet
+from .models import Agreement, AgreementExhibitor, CiftisPledge, Exhibitor, PledgeStatus
+from .press import press_paragraphs
+from .stats import (
+    BASIS_NONE,
+    FIGURE_LABELS,
+    Headline,
+    agreements_by_sector,
+    cached_headline_figures,
+    exhibitors_by_country,
+    pledge_conversion,
+)
+
+# ---------------------------------------------------------------------------------------
+# Headline figures
+# ---------------------------------------------------------------------------------------
+
+# Figures whose records are not public: visits and investment intentions are published as
+# counts only.
+COUNT_ONLY = {"companies_visited", "investment_intentions", "ciftis_interest"}
+
+
+@dataclass(frozen=True)
+class FigureCard:
+    """A headline figure as the page prints it, with the address of its records."""
+
+    key: str
+    label: str
+    value: str
+    exact: str | None
+    change: str | None
+    direction: str | None
+    basis: str
+    previous: str | None
+    url: str | None
+
+
+def figure_links(delegation: Delegation) -> dict[str, str]:
+    """Where each figure's records are listed (count-only figures have none)."""
+
+    def url(name: str, query: str = "") -> str:
+        path = reverse(
+            name, kwargs={"edition": delegation.edition.slug, "delegation": delegation.slug}
+        )
+        return f"{path}{query}"
+
+    organizations = url("delegations:organizations")
+    return {
+        "companies_signed": url("delegations:organizations", "?signed=yes"),
+        "agreements": url("deals:agreements"),
+        "exhibitors": url("deals:exhibitors"),
+        "countries_regions": url("deals:exhibitors", "#countries"),
+        "intended_purchase_usd": url("deals:agreements", "#totals"),
+        "registered_organizations": organizations,
+        "participants": organizations,
+        "purchaser_share": url("delegations:organizations", "?purchaser=yes"),
+        "large_importers": url("delegations:organizations", "?large_importer=yes"),
+        "organizations_by_kind": organizations,
+        "ciftis_pledges": url("deals:pledges"),
+        "ciftis_pledge_countries": url("deals:pledges", "#countries"),
+    }
+
+
+def _display(key: str, value: Any) -> str:
+    if key == "purchaser_share":
+        return fmt.percent(value)
+    if key == "intended_purchase_usd":
+        return fmt.usd_compact(value)
+    return fmt.number(value)
+
+
+def figure_cards(headline: Headline) -> list[FigureCard]:
+    links = figure_links(headline.delegation)
+    cards = []
+    for key, figure in headline.figures.items():
+        if key == "organizations_by_kind":
+            continue  # a breakdown, printed as its own table
+        change = figure.change if figure.basis != BASIS_NONE else None
+        cards.append(
+            FigureCard(
+                key=key,
+                label=str(FIGURE_LABELS[key]),
+                value=_display(key, figure.value),
+                exact=fmt.usd(figure.value) if key == "intended_purchase_usd" else None,
+                change=fmt.signed_percent(change) if change is not None else None,
+                direction=None if not change else "up" if change > 0 else "down",
+                basis=str(figure.basis_label),
+                previous=(_display(key, figure.previous) if figure.previous is not None else None),
+                url=links.get(key) if key not in COUNT_ONLY else None,
+            )
+        )
+    return cards
+
+
+@dataclass(frozen=True)
+class KindRow:
+    kind: str
+    label: str
+    value: str
+    previous: str | None
+    change: str | None
+    url: str
+
+
+def kind_rows(headline: Headline) -> list[KindRow]:
+    figure = headline.figures["organizations_by_kind"]
+    base = figure_links(headline.delegation)["organizations_by_kind"]
+    labels = dict(OrganizationKind.choices)
+    rows = []
+    for kind, count in figure.value.items():
+        change = figure.change.get(kind) if isinstance(figure.change, dict) else None
+        previous = figure.previous.get(kind) if figure.previous else None
+        rows.append(
+            KindRow(
+                kind=kind,
+                label=str(labels[kind]),
+                value=fmt.number(count),
+                previous=fmt.number(previous) if previous is not None else None,
+                change=fmt.signed_percent(change) if change is not None else None,
+                url=f"{base}?kind={kind}",
+            )
+        )
+    return rows
+
+
+class HeadlineView(DelegationPageMixin, TemplateView):
+    """A delegation's headline figures at an edition, each linked to its records."""
+
+    template_name = "deals/headline.html"
+    section = "headline"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        headline = cached_headline_figures(delegation=self.delegation)
+        context.update(
+            headline=headline,
+            cards=figure_cards(headline),
+            kinds=kind_rows(headline),
+            press=press_paragraphs(headline=headline),
+            charts=[
+                charts.sector_chart(shares=agreements_by_sector(delegation=self.delegation)),
+                charts.country_chart(shares=exhibitors_by_country(delegation=self.delegation)),
+                charts.kind_chart(headline=headline),
+                charts.comparison_chart(headline=headline),
+            ],
+            illustrative=headline.illustrative,
+            downloads=[
+                {"format": fmt_, "url": self.url("deals:figures_download", format=fmt_)}
+                for fmt_ in ("csv", "json")
+            ],
+        )
+        return context
+
+
+def latest_default_delegation() -> Delegation | None:
+    """The installation's default delegation at the latest edition where it has records."""
+    has_records = Q(Exists(Agreement.objects.filter(delegation__in=_tree(OuterRef("pk"))))) | Q(
+        Exists(_registrations(OuterRef("pk")))
+    )
+    return (
+        Delegation.objects.for_page()
+        .filter(slug=settings.EXPO["DEFAULT_DELEGATION"], parent__isnull=True)
+        .filter(has_records)
+        .order_by("-edition__starts_on")
+        .first()
+    )
+
+
+def _tree(pk: Any) -> QuerySet:
+    return Delegation.objects.filter(Q(pk=pk) | Q(parent_id=pk)).values("pk")
+
+
+def _registrations(pk: Any) -> QuerySet:
+    from delegations.models import Registration
+
+    return Registration.objects.filter(delegation__in=_tree(pk))
+
+
+class HomeView(HeadlineView):
+    """The headline figures of the default delegation at its latest edition with data."""
+
+    template_name = "deals/home.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        delegation = latest_default_delegation()
+        if delegation is None:
+            return self.render_to_response({"delegation": None})
+        self.kwargs.update(edition=delegation.edition.slug, delegation=delegation.slug)
+        self.__dict__["delegation"] = delegation  # found already: no second query
+        return super().get(request, *args, **kwargs)
+
+
+class FiguresDownloadView(DelegationPageMixin, View):
+    """The headline figures as CSV (one row a figure) or as the statistics JSON."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        headline = cached_headline_figures(delegation=self.delegation)
+        data = headline.as_json()
+        rows = [
+            {"key": key, **data[key], "label": label}
+            for key, label in FIGURE_LABELS.items()
+            if key != "organizations_by_kind"
+        ]
+        rows += [
+            {
+                "key": f"organizations_by_kind.{kind}",
+                "label": f"{FIGURE_LABELS['organizations_by_kind']}: {label}",
+                "value": data["organizations_by_kind"]["value"].get(kind),
+                "previous": (data["organizations_by_kind"]["previous"] or {}).get(kind),
+                "change": (data["organizations_by_kind"]["change"] or {}).get(kind),
+                "basis": data["organizations_by_kind"]["basis"],
+            }
+            for kind, label in OrganizationKind.choices
+        ]
+        if kwargs["format"] == "json":
+            from django.http import JsonResponse
+
+            response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+            response["Content-Disposition"] = (
+                f'attachment; filename="{self.delegation.slug}-'
+                f'{self.delegation.edition.slug}-figures.json"'
+            )
+            return response
+        columns = [
+            Column("key", _("Key"), lambda row: row["key"]),
+            Column("label", _("Figure"), lambda row: str(row["label"])),
+            Column("value", _("Value"), lambda row: row["value"], numeric=True),
+            Column("previous", _("Previous edition"), lambda row: row["previous"], numeric=True),
+            Column("change", _("Change"), lambda row: row["change"], numeric=True),
+            Column("basis", _("Basis"), lambda row: row["basis"]),
+        ]
+        return download_response(
+            format="csv",
+            filename=f"{self.delegation.slug}-{self.delegation.edition.slug}-figures",
+            columns=columns,
+            rows=rows,
+            meta={},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Exhibitors
+# ---------------------------------------------------------------------------------------
+
+
+class ExhibitorTableMixin(PublicTableMixin):
+    section = "exhibitors"
+    filterset_class = ExhibitorFilterSet
+    page_url_name = "deals:exhibitors"
+    download_url_name = "deals:exhibitors_download"
+    filename = "exhibitors"
+    title = _("Exhibitors")
+
+    def get_queryset(self) -> QuerySet[Exhibitor]:
+        parties = AgreementExhibitor.objects.filter(
+            Q(agreement__in=Agreement.objects.counted().in_tree(self.delegation).values("pk")),
+            exhibitor=OuterRef("pk"),
+        )
+        return (
+            Exhibitor.objects.filter(Exists(parties))
+            .select_related("organization", "exhibition_area")
+            .annotate(
+                agreement_count=Count(
+                    "parties",
+                    filter=Q(
+                        parties__agreement__in=Agreement.objects.counted()
+                        .in_tree(self.delegation)
+                        .values("pk")
+                    ),
+                )
+            )
+            .order_by("organization__country", "organization__name_zh", "pk")
+        )
+
+    def get_columns(self) -> list[Column]:
+        return [
+            Column("name_zh", _("Name"), lambda e: e.organization.name_zh),
+            Column("name_en", _("English name"), lambda e: e.organization.name_en),
+            Column("country", _("Country or region"), lambda e: e.organization.country.name),
+            Column(
+                "exhibition_area",
+                _("Exhibition area"),
+                lambda e: e.exhibition_area.name if e.exhibition_area else None,
+            ),
+            Column("agreements", _("Agreements signed"), lambda e: e.agreement_count, numeric=True),
+        ]
+
+
+class ExhibitorListView(ExhibitorTableMixin, PublicListView):
+    template_name = "deals/exhibitors.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["countries"] = exhibitors_by_country(delegation=self.delegation)
+        return context
+
+
+class ExhibitorDownloadView(ExhibitorTableMixin, PublicDownloadView):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# CIFTIS pledges
+# ---------------------------------------------------------------------------------------
+
+
+class PledgeTableMixin(PublicTableMixin):
+    section = "pledges"
+    filterset_class = PledgeFilterSet
+    page_url_name = "deals:pledges"
+    download_url_name = "deals:pledges_download"
+    filename = "ciftis-pledges"
+    title = _("CIFTIS pledges")
+
+    def get_queryset(self) -> QuerySet[CiftisPledge]:
+        # Withdrawn pledges are left out, as the figure leaves them out.
+        return (
+            CiftisPledge.objects.filter(self.delegation.tree_q("source_delegation"))
+            .exclude(status=PledgeStatus.WITHDRAWN)
+            .select_related("organization", "target_edition__fair")
+            .order_by("organization__country", "organization__name_zh", "pk")
+        )
+
+    def get_columns(self) -> list[Column]:
+        return [
+            Column("organization_zh", _("Organization"), lambda p: p.organization.name_zh),
+            Column("organization_en", _("English name"), lambda p: p.organization.name_en),
+            Column("country", _("Country or region"), lambda p: p.organization.country.name),
+            Column("fair", _("Fair"), lambda p: p.target_edition.name),
+            Column("status", _("Status"), lambda p: p.get_status_display()),
+            Column("pledged_on", _("Pledged on"), lambda p: p.pledged_on),
+        ]
+
+
+class PledgeListView(PledgeTableMixin, PublicListView):
+    template_name = "deals/pledges.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["conversion"] = pledge_conversion(delegation=self.delegation)
+        return context
+
+
+class PledgeDownloadView(PledgeTableMixin, PublicDownloadView):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Agreements
+# ---------------------------------------------------------------------------------------
+
+
+class AgreementTableMixin(PublicTableMixin):
+    section = "agreements"
+    filterset_class = AgreementFilterSet
+    page_url_name = "deals:agreements"
+    download_url_name = "deals:agreements_download"
+    filename = "agreements"
+    title = _("Purchase agreements")
+
+    def counted(self) -> QuerySet[Agreement]:
+        return Agreement.objects.counted().filter(delegation__in=tree(self.delegation))
+
+    def get_queryset(self) -> QuerySet[Agreement]:
+        return (
+            Agreement.objects.for_public()
+            .filter(delegation__in=tree(self.delegation))
+            .order_by("signed_on", "reference")
+        )
+
+    def rows(self, records: list[Agreement]) -> list[PublicAgreement]:
+        # Only the public rows reach a page or a file: they carry no undisclosed amount.
+        return public_rows(agreements=records)
+
+    def get_columns(self) -> list[Column]:
+        undisclosed = _("undisclosed")
+        return [
+            Column("reference", _("Reference"), lambda a: a.reference),
+            Column("signed_on", _("Signed on"), lambda a: a.signed_on),
+            Column("buyer", _("Buyer"), lambda a: a.buyer),
+            Column("exhibitors", _("Exhibitors"), lambda a: parties_text(a.exhibitors)),
+            Column("sector", _("Sector"), lambda a: a.sector_label),
+            Column("kind", _("Kind"), lambda a: a.kind_label),
+            Column("disclosed", _("Amount disclosed"), lambda a: a.disclosed),
+            Column("amount", _("Amount"), lambda a: a.amount, numeric=True, missing=undisclosed),
+            Column("currency", _("Currency"), lambda a: a.currency, missing=""),
+            Column(
+                "amount_usd",
+                _("Amount (US$)"),
+                lambda a: a.amount_usd,
+                numeric=True,
+                missing=undisclosed,
+            ),
+        ]
+
+
+def parties_text(parties) -> str:
+    separator = "、" if fmt.chinese() else "; "
+    return separator.join(f"{party.name} ({party.country_name})" for party in parties)
+
+
+def tree(delegation: Delegation) -> QuerySet:
+    """The keys of `delegation` and its sub-delegations, as a subquery that the index on
+    an agreement's delegation serves (an OR across the join would scan the table)."""
+    return Delegation.objects.filter(Q(pk=delegation.pk) | Q(parent_id=delegation.pk)).values("pk")
+
+
+class AgreementListView(AgreementTableMixin, PublicListView):
+    template_name = "deals/agreements.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        counted = self.counted()
+        headline = cached_headline_figures(delegation=self.delegation)
+        context.update(
+            listed=disclosed_total(agreements=self.filtered()),
+            headline_total=headline.figures["intended_purchase_usd"].value,
+            by_sector=agreement_totals(agreements=counted, by=BY_SECTOR),
+            # Only the sector totals may hold undisclosed amounts: these two show the
+            # disclosed sums, since totals across two partitions could be subtracted.
+            breakdowns=[
+                agreement_totals(agreements=counted, by=BY_KIND),
+                agreement_totals(agreements=counted, by=BY_COUNTRY),
+            ],
+            threshold=settings.EXPO["DISCLOSURE_THRESHOLD"],
+        )
+        return context
+
+
+class AgreementDownloadView(AgreementTableMixin, PublicDownloadView):
+    pass

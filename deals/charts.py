@@ -205,14 +205,18 @@ def bar_chart(
     values = [_number(item.value) for item in shown]
     value_room = max(_text_width(value) for value in values) + VALUE_GAP
     plot = math.floor(WIDTH - 2 * PAD - value_room)
-    top = max(item.value for item in shown)
+    # The scale is set by the named bars: a long tail summed into "others" can outgrow
+    # them all and would squash them; its total is printed without a bar.
+    top = max(item.value for item in shown if item.key != OTHERS_KEY)
     bars, texts = [], []
     y = PAD
     for item, value in zip(shown, values, strict=True):
         bar_y = y + FONT_SIZE + LABEL_GAP
-        width = _round(plot * item.value / top)
-        css = "chart-bar chart-bar--other" if item.key == OTHERS_KEY else "chart-bar"
-        bars.append(Bar(x=PAD, y=bar_y, width=width, height=BAR_HEIGHT, css=css))
+        if item.key == OTHERS_KEY:
+            width = 0
+        else:
+            width = _round(plot * item.value / top)
+            bars.append(Bar(x=PAD, y=bar_y, width=width, height=BAR_HEIGHT, css="chart-bar"))
         texts.append(Text(x=PAD, y=y + FONT_SIZE, text=_fit(item.label, WIDTH - 2 * PAD)))
         texts.append(
             Text(

@@ -134,10 +134,10 @@ def test_only_zero_values_make_a_chart_that_says_there_is_no_data():
 def test_a_long_tail_is_folded_into_one_others_bar():
     chart = chart_of(*range(30, 10, -1), limit=12)
 
-    assert len(chart.bars) == 13
+    # Twelve bars, and the others' total printed under its label without a bar.
+    assert len(chart.bars) == 12
     assert label_texts(chart)[-1] == "8 others"
     assert value_texts(chart)[-1] == str(sum(range(18, 10, -1)))
-    assert chart.bars[-1].css == "chart-bar chart-bar--other"
     # The table keeps every item, the folded ones included.
     assert len(chart.rows) == 20
     assert chart.rows[-1].label == "Item 19"
@@ -158,11 +158,12 @@ def test_folding_never_splits_items_of_equal_value():
     assert label_texts(chart)[-1] == "5 others"
 
 
-def test_the_others_bar_is_scaled_with_the_rest():
-    chart = chart_of(10, 1, 1, 1, 1, 1, 1, limit=2)
+def test_a_long_tail_larger_than_the_leader_does_not_set_the_scale():
+    chart = chart_of(10, 5, 4, 4, 4, 4, 4, limit=2)
 
-    assert value_texts(chart) == ["10", "6"]
-    assert chart.bars[1].width == pytest.approx(chart.bars[0].width * 6 / 10, abs=0.1)
+    assert value_texts(chart) == ["10", "5", "20"]
+    assert [bar.width for bar in chart.bars][1] == pytest.approx(chart.bars[0].width / 2, abs=0.1)
+    assert len(chart.bars) == 2
 
 
 def test_the_summary_names_the_leader_and_the_total():

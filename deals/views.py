@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
 from delegations.models import Delegation, OrganizationKind
-from delegations.tables import Column, download_response
+from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
     DelegationPageMixin,
     PublicDownloadView,
@@ -313,8 +313,7 @@ class ExhibitorTableMixin(PublicTableMixin):
 
     def get_columns(self) -> list[Column]:
         return [
-            Column("name_zh", _("Name"), lambda e: e.organization.name_zh),
-            Column("name_en", _("English name"), lambda e: e.organization.name_en),
+            *name_columns(lambda e: e.organization),
             Column("country", _("Country or region"), lambda e: e.organization.country.name),
             Column(
                 "exhibition_area",
@@ -362,8 +361,9 @@ class PledgeTableMixin(PublicTableMixin):
 
     def get_columns(self) -> list[Column]:
         return [
-            Column("organization_zh", _("Organization"), lambda p: p.organization.name_zh),
-            Column("organization_en", _("English name"), lambda p: p.organization.name_en),
+            *name_columns(
+                lambda p: p.organization, prefix="organization_", label=_("Organization")
+            ),
             Column("country", _("Country or region"), lambda p: p.organization.country.name),
             Column("fair", _("Fair"), lambda p: p.target_edition.name),
             Column("status", _("Status"), lambda p: p.get_status_display()),

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -319,6 +319,15 @@ class Delegation(Recorded):
     @property
     def organizer(self) -> str:
         return bilingual(self.organizer_zh, self.organizer_en)
+
+    @property
+    def title(self) -> str:
+        """The name as a heading: 北京交易团, Beijing delegation. Names that say what
+        they are already (朝阳区交易分团, Chaoyang District sub-delegation) stay as they are."""
+        name = self.name
+        if name.endswith("团") or name.casefold().endswith("delegation"):
+            return name
+        return gettext("%(name)s delegation") % {"name": name}
 
     @property
     def top(self) -> Delegation:

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from deals.formulas import escape_formula
 
@@ -57,6 +57,24 @@ class Column:
 
     def read(self, row: Any) -> Any:
         return self.value(row)
+
+
+def name_columns(
+    read: Callable[[Any], Any], *, prefix: str = "", label: str | Promise | None = None
+) -> list[Column]:
+    """An organization's Chinese and English names, the active language's first (it
+    heads the row). `read` gives the organization of a row."""
+    chinese = Column(
+        f"{prefix}name_zh", label or gettext_lazy("Name"), lambda row: read(row).name_zh
+    )
+    english = Column(
+        f"{prefix}name_en", gettext_lazy("English name"), lambda row: read(row).name_en
+    )
+    if (get_language() or "").startswith("en"):
+        chinese = Column(chinese.key, gettext_lazy("Chinese name"), chinese.value)
+        english = Column(english.key, label or gettext_lazy("Name"), english.value)
+        return [english, chinese]
+    return [chinese, english]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from django_filters import FilterSet
 
 from .filters import OrganizationFilterSet
 from .models import Delegation, Edition, Fair, Organization
-from .tables import Column, cells, download_response
+from .tables import Column, cells, download_response, name_columns
 
 PAGE_SIZE = 50
 # Rows read from the database at a time while a download is written.
@@ -226,8 +226,7 @@ class OrganizationTableMixin(PublicTableMixin):
 
     def get_columns(self) -> list[Column]:
         return [
-            Column("name_zh", _("Name"), lambda o: o.name_zh),
-            Column("name_en", _("English name"), lambda o: o.name_en),
+            *name_columns(lambda o: o),
             Column("kind", _("Kind"), lambda o: o.get_kind_display()),
             Column("country", _("Country or region"), lambda o: o.country.name),
             Column("industry", _("Industry"), lambda o: o.industry),

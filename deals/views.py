@@ -187,6 +187,13 @@ class HeadlineView(DelegationPageMixin, TemplateView):
                 {"format": fmt_, "url": self.url("deals:figures_download", format=fmt_)}
                 for fmt_ in ("csv", "json")
             ],
+            other_editions=Delegation.objects.for_page()
+            .filter(slug=self.delegation.slug, parent__isnull=self.delegation.parent_id is None)
+            .exclude(pk=self.delegation.pk)
+            .order_by("-edition__starts_on"),
+            other_delegations=Delegation.objects.for_index()
+            .filter(edition=self.delegation.edition_id)
+            .exclude(pk=self.delegation.top.pk),
         )
         return context
 

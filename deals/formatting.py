@@ -4,7 +4,7 @@ US$2.66 billion in English and 26.57亿美元 in Chinese, where amounts are coun
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext
@@ -19,6 +19,9 @@ def chinese() -> bool:
 def number(value: Number | None, places: int | None = None) -> str:
     if value is None:
         return "–"
+    if places is not None:
+        # Django's number_format cuts the decimals off: 8.28 would print as 8.2.
+        value = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return number_format(value, decimal_pos=places, force_grouping=True)
 
 
@@ -50,17 +53,30 @@ def usd_compact(value: Number | None) -> str:
         return "–"
     amount = Decimal(value)
     if chinese():
-        for scale, unit in ((Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")):
-            if abs(amount) >= scale:
-                return f"{_trimmed(amount / scale)}{unit}美元"
+        found = _unit(amount, [(Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")])
+        if found:
+            scale, unit = found
+            return f"{_trimmed(amount / scale)}{unit}美元"
         return f"{number(amount.quantize(Decimal(1)))}美元"
-    for scale, unit in (
-        (Decimal(10) ** 9, gettext("billion")),
-        (Decimal(10) ** 6, gettext("million")),
-    ):
-        if abs(amount) >= scale:
-            return f"US${_trimmed(amount / scale)} {unit}"
+    found = _unit(
+        amount,
+        [(Decimal(10) ** 9, gettext("billion")), (Decimal(10) ** 6, gettext("million"))],
+    )
+    if found:
+        scale, unit = found
+        return f"US${_trimmed(amount / scale)} {unit}"
     return usd(amount)
+
+
+def _unit(amount: Decimal, units: list[tuple[Decimal, str]]) -> tuple[Decimal, str] | None:
+    """The largest of `units` (largest first) that `amount` reaches once rounded as the
+    unit below would print it (to its hundredths; whole dollars below the smallest), so
+    that 999,999,999 reads US$1 billion rather than US$1,000 million."""
+    for index, (scale, unit) in enumerate(units):
+        step = units[index + 1][0] / 100 if index + 1 < len(units) else Decimal(1)
+        if abs((amount / step).quantize(Decimal(1))) * step >= scale:
+            return scale, unit
+    return None
 
 
 def _trimmed(amount: Decimal) -> str:

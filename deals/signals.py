@@ -6,6 +6,7 @@ signals: the spreadsheet import and its undo, which write that way, call
 `figures_changed()` themselves.
 """
 
+from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .stats import figures_changed
@@ -18,6 +19,10 @@ IGNORED = {"ImportRun"}
 
 
 def _records_changed(sender, **kwargs) -> None:
+    if sender._meta.apps is not apps:
+        # A migration's historical model: its data migrations run before the cache table
+        # exists, and no figure has been cached from a database being migrated.
+        return
     name = sender.__name__
     if sender._meta.app_label in APPS and name not in IGNORED and not name.startswith("Historical"):
         figures_changed()

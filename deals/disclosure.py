@@ -43,7 +43,7 @@ from django_countries import countries
 
 from delegations.models import bilingual
 
-from .models import Agreement, AgreementExhibitor, AgreementKind
+from .models import Agreement, AgreementExhibitor, AgreementKind, AgreementStatus
 
 CENT = Decimal("0.01")
 ZERO_USD = Decimal("0.00")
@@ -361,10 +361,27 @@ def public_rows(*, agreements: Iterable[Agreement]) -> list[PublicAgreement]:
     """The rows of `Agreement.objects.for_public()` (or a page of them) as public rows,
     with no further query. Pages and downloads print these, never the agreements, so
     that no template can read a deferred confidential field."""
-    return [_public_row(agreement) for agreement in agreements]
+    labels = _Labels()
+    return [_public_row(agreement, labels) for agreement in agreements]
 
 
-def _public_row(agreement: Agreement) -> PublicAgreement:
+class _Labels:
+    """Choice labels and country names, translated once per batch of rows rather than
+    once per row (a download's rows would otherwise spend most of their time there)."""
+
+    def __init__(self) -> None:
+        self.kinds = {value: str(label) for value, label in AgreementKind.choices}
+        self.statuses = {value: str(label) for value, label in AgreementStatus.choices}
+        self.countries: dict[str, str] = {}
+
+    def country(self, country) -> str:
+        code = country.code
+        if code not in self.countries:
+            self.countries[code] = country.name
+        return self.countries[code]
+
+
+def _public_row(agreement: Agreement, labels: _Labels) -> PublicAgreement:
     fetched = agreement.__dict__
     if "public_amount" not in fetched or "parties" not in getattr(
         agreement, "_prefetched_objects_cache", {}
@@ -376,7 +393,7 @@ def _public_row(agreement: Agreement) -> PublicAgreement:
             PublicParty(
                 name=party.exhibitor.organization.name,
                 country=party.exhibitor.organization.country.code,
-                country_name=party.exhibitor.organization.country.name,
+                country_name=labels.country(party.exhibitor.organization.country),
             )
             for party in agreement.parties.all()
         ),
@@ -387,9 +404,9 @@ def _public_row(agreement: Agreement) -> PublicAgreement:
         reference=agreement.reference,
         signed_on=agreement.signed_on,
         kind=agreement.kind,
-        kind_label=agreement.get_kind_display(),
+        kind_label=labels.kinds.get(agreement.kind, agreement.kind),
         status=agreement.status,
-        status_label=agreement.get_status_display(),
+        status_label=labels.statuses.get(agreement.status, agreement.status),
         sector=sector.code if sector else NO_GROUP,
         sector_label=sector.name if sector else str(_("no sector")),
         delegation=agreement.delegation.name,

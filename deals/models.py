@@ -102,6 +102,32 @@ class ExchangeRate(models.Model):
         return f"1 {self.currency} = {self.usd_per_unit.normalize()} USD ({self.valid_on})"
 
 
+class ExhibitorQuerySet(models.QuerySet):
+    def party_to(self, delegation: Delegation) -> ExhibitorQuerySet:
+        """The exhibitors party to the counted agreements of `delegation` and its
+        sub-delegations."""
+        return self.filter(pk__in=_parties_of(delegation).values("exhibitor"))
+
+    def agreement_counts(self, delegation: Delegation) -> dict[int, int]:
+        """How many of `delegation`'s counted agreements each of these exhibitors is
+        party to, by exhibitor key: one query, for a page of exhibitors."""
+        rows = (
+            _parties_of(delegation)
+            .filter(exhibitor__in=self.values("pk"))
+            .order_by()
+            .values_list("exhibitor")
+            .annotate(n=models.Count("pk"))
+        )
+        return dict(rows)
+
+
+def _parties_of(delegation: Delegation) -> models.QuerySet:
+    agreements = Agreement.objects.counted().filter(
+        delegation__in=Delegation.objects.tree_keys(delegation)
+    )
+    return AgreementExhibitor.objects.filter(agreement__in=agreements.values("pk"))
+
+
 class Exhibitor(Recorded):
     """An organization exhibiting at an edition, in an exhibition area."""
 
@@ -124,6 +150,7 @@ class Exhibitor(Recorded):
     )
     booth = models.CharField(_("booth"), max_length=40, blank=True)
 
+    objects = ExhibitorQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +43,7 @@ from .models import (
 )
 
 FigureValue = int | Decimal | float | dict[str, int]
+T = TypeVar("T")
 
 BASIS_NONE = "no_comparison"
 BASIS_ATTENDANCE = "previous_edition_attendance"
@@ -164,18 +165,26 @@ def headline_figures(*, delegation: Delegation) -> Headline:
 GENERATION_KEY = "stats:generation"
 
 
-def cached_headline_figures(*, delegation: Delegation) -> Headline:
-    """`headline_figures`, from the cache while none of the records behind them changed."""
+def cached(name: str, *, delegation: Delegation, compute: Callable[[], T]) -> T:
+    """What `compute` returns for `delegation` (figures, breakdowns, totals: anything
+    computed from its records), from the cache while none of the records changed."""
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         generation = cache.get(GENERATION_KEY)
-    key = f"stats:headline:{generation}:{delegation.pk}"
-    headline = cache.get(key)
-    if headline is None:
-        headline = headline_figures(delegation=delegation)
-        cache.set(key, headline, timeout=settings.EXPO["STATS_CACHE_SECONDS"])
-    return headline
+    key = f"stats:{name}:{generation}:{delegation.pk}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=settings.EXPO["STATS_CACHE_SECONDS"])
+    return value
+
+
+def cached_headline_figures(*, delegation: Delegation) -> Headline:
+    """`headline_figures`, from the cache while none of the records behind them changed."""
+    return cached(
+        "headline", delegation=delegation, compute=lambda: headline_figures(delegation=delegation)
+    )
 
 
 def figures_changed() -> None:
@@ -508,9 +517,7 @@ def exhibitors_by_country(*, delegation: Delegation) -> list[Share]:
 
 
 def _tree(delegation: Delegation) -> QuerySet:
-    """The keys of `delegation` and of its sub-delegations (`tree_q`'s records), as a
-    subquery: found through the index on the delegation's key, as `_aggregate` does."""
-    return Delegation.objects.filter(Q(pk=delegation.pk) | Q(parent_id=delegation.pk)).values("pk")
+    return Delegation.objects.tree_keys(delegation)
 
 
 def _country_name(code: str) -> str:

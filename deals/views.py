@@ -7,17 +7,19 @@ lets an undisclosed amount out; the views only pick the records and render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
-from delegations.models import Delegation, OrganizationKind
+from delegations.models import Delegation, OrganizationKind, Registration
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
     DelegationPageMixin,
@@ -38,13 +40,14 @@ from .disclosure import (
     public_rows,
 )
 from .filters import AgreementFilterSet, ExhibitorFilterSet, PledgeFilterSet
-from .models import Agreement, AgreementExhibitor, CiftisPledge, Exhibitor, PledgeStatus
+from .models import Agreement, CiftisPledge, Exhibitor, PledgeStatus
 from .press import press_paragraphs
 from .stats import (
     BASIS_NONE,
     FIGURE_LABELS,
     Headline,
     agreements_by_sector,
+    cached,
     cached_headline_figures,
     exhibitors_by_country,
     pledge_conversion,
@@ -53,6 +56,8 @@ from .stats import (
 # ---------------------------------------------------------------------------------------
 # Headline figures
 # ---------------------------------------------------------------------------------------
+
+T = TypeVar("T")
 
 # Figures whose records are not public: visits and investment intentions are published as
 # counts only.
@@ -170,15 +175,16 @@ class HeadlineView(DelegationPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        headline = cached_headline_figures(delegation=self.delegation)
+        delegation = self.delegation
+        headline = cached_headline_figures(delegation=delegation)
         context.update(
             headline=headline,
             cards=figure_cards(headline),
             kinds=kind_rows(headline),
             press=press_paragraphs(headline=headline),
             charts=[
-                charts.sector_chart(shares=agreements_by_sector(delegation=self.delegation)),
-                charts.country_chart(shares=exhibitors_by_country(delegation=self.delegation)),
+                charts.sector_chart(shares=cached_breakdown(agreements_by_sector, delegation)),
+                charts.country_chart(shares=cached_breakdown(exhibitors_by_country, delegation)),
                 charts.kind_chart(headline=headline),
                 charts.comparison_chart(headline=headline),
             ],
@@ -198,10 +204,19 @@ class HeadlineView(DelegationPageMixin, TemplateView):
         return context
 
 
+def cached_breakdown(compute: Callable[..., T], delegation: Delegation) -> T:
+    """A `stats.py` breakdown of `delegation`, cached like the headline figures."""
+    return cached(
+        compute.__name__, delegation=delegation, compute=partial(compute, delegation=delegation)
+    )
+
+
 def latest_default_delegation() -> Delegation | None:
     """The installation's default delegation at the latest edition where it has records."""
-    has_records = Q(Exists(Agreement.objects.filter(delegation__in=_tree(OuterRef("pk"))))) | Q(
-        Exists(_registrations(OuterRef("pk")))
+    # Two levels down: the delegation of the outer query, not the agreement's own key.
+    tree = Delegation.objects.tree_keys(OuterRef(OuterRef("pk")))
+    has_records = Q(Exists(Agreement.objects.filter(delegation__in=tree))) | Q(
+        Exists(Registration.objects.filter(delegation__in=tree))
     )
     return (
         Delegation.objects.for_page()
@@ -210,16 +225,6 @@ def latest_default_delegation() -> Delegation | None:
         .order_by("-edition__starts_on")
         .first()
     )
-
-
-def _tree(pk: Any) -> QuerySet:
-    return Delegation.objects.filter(Q(pk=pk) | Q(parent_id=pk)).values("pk")
-
-
-def _registrations(pk: Any) -> QuerySet:
-    from delegations.models import Registration
-
-    return Registration.objects.filter(delegation__in=_tree(pk))
 
 
 class HomeView(HeadlineView):
@@ -298,25 +303,21 @@ class ExhibitorTableMixin(PublicTableMixin):
     title = _("Exhibitors")
 
     def get_queryset(self) -> QuerySet[Exhibitor]:
-        parties = AgreementExhibitor.objects.filter(
-            Q(agreement__in=Agreement.objects.counted().in_tree(self.delegation).values("pk")),
-            exhibitor=OuterRef("pk"),
-        )
         return (
-            Exhibitor.objects.filter(Exists(parties))
+            Exhibitor.objects.party_to(self.delegation)
             .select_related("organization", "exhibition_area")
-            .annotate(
-                agreement_count=Count(
-                    "parties",
-                    filter=Q(
-                        parties__agreement__in=Agreement.objects.counted()
-                        .in_tree(self.delegation)
-                        .values("pk")
-                    ),
-                )
-            )
             .order_by("organization__country", "organization__name_zh", "pk")
         )
+
+    def rows(self, records: list[Exhibitor]) -> list[Exhibitor]:
+        # Counted for the page's (or the chunk's) exhibitors only: a count for every
+        # exhibitor of the edition would be computed before the page is cut out.
+        counts = Exhibitor.objects.filter(pk__in=[e.pk for e in records]).agreement_counts(
+            self.delegation
+        )
+        for exhibitor in records:
+            exhibitor.agreement_count = counts.get(exhibitor.pk, 0)
+        return records
 
     def get_columns(self) -> list[Column]:
         return [
@@ -336,7 +337,7 @@ class ExhibitorListView(ExhibitorTableMixin, PublicListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["countries"] = exhibitors_by_country(delegation=self.delegation)
+        context["countries"] = cached_breakdown(exhibitors_by_country, self.delegation)
         return context
 
 
@@ -383,7 +384,7 @@ class PledgeListView(PledgeTableMixin, PublicListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["conversion"] = pledge_conversion(delegation=self.delegation)
+        context["conversion"] = cached_breakdown(pledge_conversion, self.delegation)
         return context
 
 
@@ -405,12 +406,14 @@ class AgreementTableMixin(PublicTableMixin):
     title = _("Purchase agreements")
 
     def counted(self) -> QuerySet[Agreement]:
-        return Agreement.objects.counted().filter(delegation__in=tree(self.delegation))
+        return Agreement.objects.counted().filter(
+            delegation__in=Delegation.objects.tree_keys(self.delegation)
+        )
 
     def get_queryset(self) -> QuerySet[Agreement]:
         return (
             Agreement.objects.for_public()
-            .filter(delegation__in=tree(self.delegation))
+            .filter(delegation__in=Delegation.objects.tree_keys(self.delegation))
             .order_by("signed_on", "reference")
         )
 
@@ -445,29 +448,27 @@ def parties_text(parties) -> str:
     return separator.join(f"{party.name} ({party.country_name})" for party in parties)
 
 
-def tree(delegation: Delegation) -> QuerySet:
-    """The keys of `delegation` and its sub-delegations, as a subquery that the index on
-    an agreement's delegation serves (an OR across the join would scan the table)."""
-    return Delegation.objects.filter(Q(pk=delegation.pk) | Q(parent_id=delegation.pk)).values("pk")
-
-
 class AgreementListView(AgreementTableMixin, PublicListView):
     template_name = "deals/agreements.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counted = self.counted()
         headline = cached_headline_figures(delegation=self.delegation)
+        totals = {
+            by: cached(
+                f"totals-{by}",
+                delegation=self.delegation,
+                compute=partial(agreement_totals, agreements=self.counted(), by=by),
+            )
+            for by in (BY_SECTOR, BY_KIND, BY_COUNTRY)
+        }
         context.update(
             listed=disclosed_total(agreements=self.filtered()),
             headline_total=headline.figures["intended_purchase_usd"].value,
-            by_sector=agreement_totals(agreements=counted, by=BY_SECTOR),
+            by_sector=totals[BY_SECTOR],
             # Only the sector totals may hold undisclosed amounts: these two show the
             # disclosed sums, since totals across two partitions could be subtracted.
-            breakdowns=[
-                agreement_totals(agreements=counted, by=BY_KIND),
-                agreement_totals(agreements=counted, by=BY_COUNTRY),
-            ],
+            breakdowns=[totals[BY_KIND], totals[BY_COUNTRY]],
             threshold=settings.EXPO["DISCLOSURE_THRESHOLD"],
         )
         return context

@@ -3,6 +3,7 @@
 #   make install     virtualenv + dependencies (from pyproject.toml) + .env
 #   make run         development server on http://127.0.0.1:8000 with demo data
 #   make test        lint, Django checks, pytest on SQLite, then on a throwaway PostgreSQL
+#                    (both runs include the browser tests, in the system's Chromium)
 #
 # pyproject.toml is the single source of the pinned versions.
 
@@ -33,16 +34,18 @@ PYTEST_FAILED = { status=$$?; \
 	if [ "$$status" -eq 5 ]; then echo "pytest collected no tests (exit 5): that is a failure" >&2; fi; \
 	exit "$$status"; }
 
-.PHONY: help install run test lint format test-sqlite test-postgres clean
+.PHONY: help install run test lint format test-sqlite test-postgres test-browser clean
 
 help: ## List the targets
-	@echo "Usage: make TARGET [PYTEST_ARGS='...'] [REQUIRE_POSTGRES=1]"
+	@echo "Usage: make TARGET [PYTEST_ARGS='...'] [REQUIRE_POSTGRES=1] [REQUIRE_BROWSER=1]"
 	@echo
 	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-zA-Z_-]+:[^#]*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: PYTEST_ARGS (extra pytest arguments), RUN_ADDR (default $(RUN_ADDR)),"
 	@echo "  PYTHON (interpreter for the virtualenv, default python3.11),"
-	@echo "  REQUIRE_POSTGRES=1 (fail instead of skip when no PostgreSQL server binaries)."
+	@echo "  REQUIRE_POSTGRES=1 (fail instead of skip when no PostgreSQL server binaries),"
+	@echo "  REQUIRE_BROWSER=1 (fail instead of skip when no chromium for the browser tests),"
+	@echo "  BROWSER_SCREENSHOTS=DIR (save a PNG of every page the browser tests visit)."
 
 install: $(STAMP) .env ## Create .venv, install dependencies, create .env, compile messages
 	@if [ -d locale ]; then \
@@ -111,6 +114,9 @@ test-sqlite: install ## pytest on SQLite only
 
 test-postgres: install ## pytest on a throwaway PostgreSQL server only (.ci/pg-test)
 	bash .ci/pg-test $(PYTEST) $(PYTEST_ARGS) || $(PYTEST_FAILED)
+
+test-browser: install ## The browser tests only (headless Chromium), on SQLite
+	$(SQLITE_ENV) $(PYTEST) -m browser $(PYTEST_ARGS) || $(PYTEST_FAILED)
 
 clean: ## Remove .venv, the SQLite database and caches (keeps .env)
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm \

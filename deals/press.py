@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, npgettext
 
 from delegations.models import Delegation
 
@@ -57,18 +57,27 @@ def press_paragraph(*, headline: Headline) -> str:
     }
     sentences = []
     if value["agreements"]:
+        companies, agreements = value["companies_signed"], value["agreements"]
+        exhibitors, countries = value["exhibitors"], value["countries_regions"]
         sentences.append(
             gettext(
-                "%(companies)s companies from the %(delegation)s delegation to the %(edition)s "
-                "signed %(agreements)s purchase agreements with %(exhibitors)s exhibitors from "
-                "%(countries)s countries and regions."
+                "%(companies)s from the %(delegation)s delegation to the %(edition)s signed "
+                "%(agreements)s with %(exhibitors)s from %(countries)s."
             )
             % {
                 **names,
-                "companies": fmt.number(value["companies_signed"]),
-                "agreements": fmt.number(value["agreements"]),
-                "exhibitors": fmt.number(value["exhibitors"]),
-                "countries": fmt.number(value["countries_regions"]),
+                "companies": _companies(companies),
+                "agreements": _counted(
+                    ngettext(
+                        "%(count)s purchase agreement", "%(count)s purchase agreements", agreements
+                    ),
+                    agreements,
+                ),
+                "exhibitors": _counted(
+                    ngettext("%(count)s exhibitor", "%(count)s exhibitors", exhibitors),
+                    exhibitors,
+                ),
+                "countries": _countries(countries),
             }
         )
         amount = figures["intended_purchase_usd"]
@@ -86,8 +95,19 @@ def press_paragraph(*, headline: Headline) -> str:
         organizations, participants = figures["registered_organizations"], figures["participants"]
         numbers = {
             **names,
-            "organizations": fmt.number(organizations.value),
-            "participants": fmt.number(participants.value),
+            "organizations": _counted(
+                npgettext(
+                    "registered in a delegation",
+                    "%(count)s organization",
+                    "%(count)s organizations",
+                    organizations.value,
+                ),
+                organizations.value,
+            ),
+            "participants": _counted(
+                ngettext("%(count)s participant", "%(count)s participants", participants.value),
+                participants.value,
+            ),
         }
         if organizations.basis != BASIS_NONE and None not in (
             organizations.change,
@@ -95,17 +115,15 @@ def press_paragraph(*, headline: Headline) -> str:
         ):
             if organizations.basis == BASIS_ATTENDANCE:
                 message = gettext(
-                    "%(organizations)s organizations with %(participants)s participants "
-                    "registered in the %(delegation)s delegation, %(organizations_change)s and "
-                    "%(participants_change)s respectively compared with the participation of "
-                    "the previous edition."
+                    "%(organizations)s with %(participants)s registered in the %(delegation)s "
+                    "delegation, %(organizations_change)s and %(participants_change)s "
+                    "respectively compared with the participation of the previous edition."
                 )
             else:
                 message = gettext(
-                    "%(organizations)s organizations with %(participants)s participants "
-                    "registered in the %(delegation)s delegation, %(organizations_change)s and "
-                    "%(participants_change)s respectively compared with the registrations of "
-                    "the previous edition."
+                    "%(organizations)s with %(participants)s registered in the %(delegation)s "
+                    "delegation, %(organizations_change)s and %(participants_change)s "
+                    "respectively compared with the registrations of the previous edition."
                 )
             numbers.update(
                 organizations_change=_change(organizations),
@@ -113,50 +131,80 @@ def press_paragraph(*, headline: Headline) -> str:
             )
         else:
             message = gettext(
-                "%(organizations)s organizations with %(participants)s participants "
-                "registered in the %(delegation)s delegation."
+                "%(organizations)s with %(participants)s registered in the %(delegation)s "
+                "delegation."
             )
         sentences.append(message % numbers)
+        large = value["large_importers"]
         sentences.append(
-            gettext(
+            ngettext(
+                "%(share)s of them are purchasers, and %(large)s imports more than "
+                "%(threshold)s a year.",
                 "%(share)s of them are purchasers, and %(large)s import more than "
-                "%(threshold)s a year."
+                "%(threshold)s a year.",
+                large,
             )
             % {
                 "share": fmt.percent(value["purchaser_share"]),
-                "large": fmt.number(value["large_importers"]),
+                "large": fmt.number(large),
                 "threshold": fmt.usd_compact(settings.EXPO["LARGE_IMPORTER_USD"]),
             }
         )
     if value["companies_visited"]:
+        intentions = value["investment_intentions"]
         sentences.append(
             gettext(
-                "During the expo, %(organizer)s visited %(visited)s companies; %(intentions)s "
-                "of them intend to invest in %(city)s and %(interest)s expressed interest in "
-                "CIFTIS."
+                "During the expo, %(organizer)s visited %(visited)s; %(intentions)s to invest "
+                "in %(city)s and %(interest)s expressed interest in CIFTIS."
             )
             % {
                 **names,
-                "city": delegation.top.name,
-                "visited": fmt.number(value["companies_visited"]),
-                "intentions": fmt.number(value["investment_intentions"]),
+                "city": _delegation_name(delegation.top),
+                "visited": _companies(value["companies_visited"]),
+                "intentions": _counted(
+                    ngettext("%(count)s of them intends", "%(count)s of them intend", intentions),
+                    intentions,
+                ),
                 "interest": fmt.number(value["ciftis_interest"]),
             }
         )
     if value["ciftis_pledges"]:
+        pledges = value["ciftis_pledges"]
         sentences.append(
-            gettext(
-                "%(pledges)s organizations from %(countries)s countries and regions pledged to "
-                "attend the next CIFTIS."
-            )
+            gettext("%(pledges)s from %(countries)s pledged to attend the next CIFTIS.")
             % {
-                "pledges": fmt.number(value["ciftis_pledges"]),
-                "countries": fmt.number(value["ciftis_pledge_countries"]),
+                "pledges": _counted(
+                    npgettext(
+                        "pledging to attend CIFTIS",
+                        "%(count)s organization",
+                        "%(count)s organizations",
+                        pledges,
+                    ),
+                    pledges,
+                ),
+                "countries": _countries(value["ciftis_pledge_countries"]),
             }
         )
     if not sentences:
         return gettext("Nothing has been recorded for the %(delegation)s delegation yet.") % names
     return ("" if fmt.chinese() else " ").join(sentences)
+
+
+# Each count is a noun phrase that agrees with its own number ("1 exhibitor", "108
+# exhibitors"; 108家参展商): a sentence holds several counts, and gettext's plural forms
+# follow one number only.
+def _counted(phrase: str, count: int) -> str:
+    return phrase % {"count": fmt.number(count)}
+
+
+def _companies(count: int) -> str:
+    return _counted(ngettext("%(count)s company", "%(count)s companies", count), count)
+
+
+def _countries(count: int) -> str:
+    return _counted(
+        ngettext("%(count)s country or region", "%(count)s countries and regions", count), count
+    )
 
 
 def _delegation_name(delegation: Delegation) -> str:

@@ -49,7 +49,9 @@ from .stats import (
     agreements_by_sector,
     cached,
     cached_headline_figures,
+    cached_many,
     exhibitors_by_country,
+    headline_figures,
     pledge_conversion,
 )
 
@@ -176,15 +178,23 @@ class HeadlineView(DelegationPageMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         delegation = self.delegation
-        headline = cached_headline_figures(delegation=delegation)
+        values = cached_many(
+            delegation=delegation,
+            computes={
+                "headline": partial(headline_figures, delegation=delegation),
+                "agreements_by_sector": partial(agreements_by_sector, delegation=delegation),
+                "exhibitors_by_country": partial(exhibitors_by_country, delegation=delegation),
+            },
+        )
+        headline = values["headline"]
         context.update(
             headline=headline,
             cards=figure_cards(headline),
             kinds=kind_rows(headline),
             press=press_paragraphs(headline=headline),
             charts=[
-                charts.sector_chart(shares=cached_breakdown(agreements_by_sector, delegation)),
-                charts.country_chart(shares=cached_breakdown(exhibitors_by_country, delegation)),
+                charts.sector_chart(shares=values["agreements_by_sector"]),
+                charts.country_chart(shares=values["exhibitors_by_country"]),
                 charts.kind_chart(headline=headline),
                 charts.comparison_chart(headline=headline),
             ],
@@ -453,22 +463,27 @@ class AgreementListView(AgreementTableMixin, PublicListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        headline = cached_headline_figures(delegation=self.delegation)
-        totals = {
-            by: cached(
-                f"totals-{by}",
-                delegation=self.delegation,
-                compute=partial(agreement_totals, agreements=self.counted(), by=by),
-            )
-            for by in (BY_SECTOR, BY_KIND, BY_COUNTRY)
-        }
+        delegation = self.delegation
+        by = (BY_SECTOR, BY_KIND, BY_COUNTRY)
+        values = cached_many(
+            delegation=delegation,
+            computes={
+                "headline": partial(headline_figures, delegation=delegation),
+                **{
+                    f"totals-{partition}": partial(
+                        agreement_totals, agreements=self.counted(), by=partition
+                    )
+                    for partition in by
+                },
+            },
+        )
         context.update(
             listed=disclosed_total(agreements=self.filtered()),
-            headline_total=headline.figures["intended_purchase_usd"].value,
-            by_sector=totals[BY_SECTOR],
+            headline_total=values["headline"].figures["intended_purchase_usd"].value,
+            by_sector=values[f"totals-{BY_SECTOR}"],
             # Only the sector totals may hold undisclosed amounts: these two show the
             # disclosed sums, since totals across two partitions could be subtracted.
-            breakdowns=[totals[BY_KIND], totals[BY_COUNTRY]],
+            breakdowns=[values[f"totals-{BY_KIND}"], values[f"totals-{BY_COUNTRY}"]],
             threshold=settings.EXPO["DISCLOSURE_THRESHOLD"],
         )
         return context

@@ -42,6 +42,7 @@ from seeds.demo import (
     build_population,
 )
 from seeds.loader import load_seeds, read_story
+from tests.pages import get_page
 
 pytestmark = pytest.mark.django_db
 
@@ -346,3 +347,33 @@ def test_every_quoted_fact_is_a_passage_of_the_story():
 
     assert story.quotes
     assert [quote for quote in story.quotes if quote not in " ".join(story.text.split())] == []
+
+
+def test_the_public_home_page_shows_the_storys_figures_computed(load_output, client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = get_page(client, "/en/")
+
+    def shown(key: str) -> str:
+        card = page.one("li", id=f"figure-{key}")
+        return card.one("span", class_="figure__value").text
+
+    assert page.one("h1").text == "Beijing delegation"
+    assert [shown(key) for key in ("companies_signed", "agreements", "exhibitors")] == [
+        "88",
+        "207",
+        "108",
+    ]
+    assert shown("countries_regions") == "32"
+    assert shown("registered_organizations") == "3,107"
+    assert shown("participants") == "10,828"
+    assert shown("purchaser_share") == "91.5%"
+    assert shown("ciftis_pledges") == "7"
+    assert shown("ciftis_pledge_countries") == "6"
+    organizations = page.one("li", id="figure-registered_organizations")
+    assert "+40.0% against the previous edition's attendance" in organizations.text
+    english_press = page.select("blockquote")[1].text
+    assert english_press.startswith(
+        "88 companies from the Beijing delegation to the 2nd China International Import Expo "
+        "signed 207 purchase agreements with 108 exhibitors from 32 countries and regions."
+    )
+    assert page.one(class_="notice-illustrative")

@@ -1,5 +1,19 @@
 import pytest
+from django.test.signals import setting_changed
+from django.urls import clear_url_caches
 from django.utils import translation
+
+
+def _language_code_changed(*, setting: str, **kwargs) -> None:
+    # The URL resolver caches its reversed paths per language, the language prefix of
+    # i18n_patterns included, and Django clears that cache only when ROOT_URLCONF
+    # changes: a test that makes Chinese the default language would otherwise get the
+    # paths of a test that made it English.
+    if setting == "LANGUAGE_CODE":
+        clear_url_caches()
+
+
+setting_changed.connect(_language_code_changed)
 
 
 @pytest.fixture(autouse=True)

@@ -79,14 +79,18 @@ def name_columns(
 
 @dataclass(frozen=True)
 class Cell:
+    key: str
     value: Any
     numeric: bool
     missing: str | Promise
 
 
 def cells(columns: Iterable[Column], row: Any) -> list[Cell]:
-    """The cells of `row` for a page's table."""
-    return [Cell(column.read(row), column.numeric, column.missing) for column in columns]
+    """The cells of `row` for a page's table (the column's key lets the style sheet size
+    it)."""
+    return [
+        Cell(column.key, column.read(row), column.numeric, column.missing) for column in columns
+    ]
 
 
 def json_value(value: Any) -> Any:

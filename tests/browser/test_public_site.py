@@ -239,3 +239,59 @@ def test_agreement_csv_has_a_row_for_every_listed_agreement(page, population):
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text().lstrip("\ufeff"))))
     assert len(rows) == 1 + population.agreements
+
+
+# Every element's own text against the background it is drawn on, as the browser
+# computes both, by WCAG 2 relative luminance: 4.5:1, or 3:1 for large text (24 px, or
+# 18.66 px bold). SVG is left out: the charts' colours are checked in test_charts.py.
+LOW_CONTRAST = """() => {
+  const rgb = (text) => {
+    const parts = (text.match(/rgba?\\(([^)]+)\\)/) || [])[1];
+    if (!parts) return null;
+    const [r, g, b, a = 1] = parts.split(',').map(Number);
+    return {r, g, b, a};
+  };
+  const luminance = ({r, g, b}) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const ground = (element) => {
+    for (; element; element = element.parentElement) {
+      const colour = rgb(getComputedStyle(element).backgroundColor);
+      if (colour && colour.a > 0) return colour;
+    }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  const found = [];
+  for (const element of document.querySelectorAll('body *')) {
+    if (element.closest('svg')) continue;
+    const text = [...element.childNodes].filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent.trim()).join('');
+    const box = element.getBoundingClientRect();
+    if (!text || box.width === 0 || box.height === 0) continue;
+    const style = getComputedStyle(element);
+    const [a, b] = [luminance(rgb(style.color)), luminance(ground(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (parseInt(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      found.push(`${element.tagName} "${text.slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+  }
+  return found;
+}"""
+
+
+def test_every_text_on_every_page_has_enough_contrast(demo_population, page):
+    for language in LANGUAGES:
+        for name in [
+            "deals:headline",
+            "delegations:organizations",
+            "deals:agreements",
+            "deals:exhibitors",
+            "deals:pledges",
+        ]:
+            page.goto(url(name, language, **BEIJING_2019))
+            assert page.evaluate(LOW_CONTRAST) == [], page.url
+        page.goto(url("delegations:index", language))
+        assert page.evaluate(LOW_CONTRAST) == [], page.url

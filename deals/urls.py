@@ -20,6 +20,11 @@ urlpatterns = [
         views.AgreementDownloadView.as_view(),
         name="agreements_download",
     ),
+    path(
+        f"{DELEGATION}/agreement-totals.<download:format>",
+        views.TotalsDownloadView.as_view(),
+        name="totals_download",
+    ),
     path(f"{DELEGATION}/exhibitors/", views.ExhibitorListView.as_view(), name="exhibitors"),
     path(
         f"{DELEGATION}/exhibitors.<download:format>",

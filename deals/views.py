@@ -34,6 +34,7 @@ from .disclosure import (
     BY_COUNTRY,
     BY_KIND,
     BY_SECTOR,
+    GroupTotal,
     PublicAgreement,
     agreement_totals,
     disclosed_total,
@@ -415,11 +416,6 @@ class AgreementTableMixin(PublicTableMixin):
     filename = "agreements"
     title = _("Purchase agreements")
 
-    def counted(self) -> QuerySet[Agreement]:
-        return Agreement.objects.counted().filter(
-            delegation__in=Delegation.objects.tree_keys(self.delegation)
-        )
-
     def get_queryset(self) -> QuerySet[Agreement]:
         return (
             Agreement.objects.for_public()
@@ -458,25 +454,29 @@ def parties_text(parties) -> str:
     return separator.join(f"{party.name} ({party.country_name})" for party in parties)
 
 
+PARTITIONS = (BY_SECTOR, BY_KIND, BY_COUNTRY)
+
+
+def cached_totals(delegation: Delegation, *, with_headline: bool = False) -> dict[str, Any]:
+    """The delegation's group totals by each partition (and its headline figures), as
+    the agreements page and its totals download print them, from the cache."""
+    counted = Agreement.objects.counted().filter(
+        delegation__in=Delegation.objects.tree_keys(delegation)
+    )
+    computes: dict[str, Callable[[], Any]] = {
+        f"totals-{by}": partial(agreement_totals, agreements=counted, by=by) for by in PARTITIONS
+    }
+    if with_headline:
+        computes["headline"] = partial(headline_figures, delegation=delegation)
+    return cached_many(delegation=delegation, computes=computes)
+
+
 class AgreementListView(AgreementTableMixin, PublicListView):
     template_name = "deals/agreements.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        delegation = self.delegation
-        by = (BY_SECTOR, BY_KIND, BY_COUNTRY)
-        values = cached_many(
-            delegation=delegation,
-            computes={
-                "headline": partial(headline_figures, delegation=delegation),
-                **{
-                    f"totals-{partition}": partial(
-                        agreement_totals, agreements=self.counted(), by=partition
-                    )
-                    for partition in by
-                },
-            },
-        )
+        values = cached_totals(self.delegation, with_headline=True)
         context.update(
             listed=disclosed_total(agreements=self.filtered()),
             headline_total=values["headline"].figures["intended_purchase_usd"].value,
@@ -485,9 +485,77 @@ class AgreementListView(AgreementTableMixin, PublicListView):
             # disclosed sums, since totals across two partitions could be subtracted.
             breakdowns=[values[f"totals-{BY_KIND}"], values[f"totals-{BY_COUNTRY}"]],
             threshold=settings.EXPO["DISCLOSURE_THRESHOLD"],
+            totals_downloads=[
+                {"format": fmt_, "url": self.url("deals:totals_download", format=fmt_)}
+                for fmt_ in ("csv", "json")
+            ],
         )
         return context
 
 
 class AgreementDownloadView(AgreementTableMixin, PublicDownloadView):
     pass
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    """One group of the agreements page's totals, as its download carries it."""
+
+    partition: str
+    partition_label: str
+    group: GroupTotal
+    # Only the sector partition publishes totals (where the threshold rule allows).
+    full: bool
+
+
+class TotalsDownloadView(DelegationPageMixin, View):
+    """The totals of the agreements page, by sector (withheld under the threshold rule)
+    and by kind and exhibitors' country or region (disclosed amounts only)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        values = cached_totals(self.delegation)
+        rows = [
+            TotalsRow(by, str(totals.by_label), group, full=by == BY_SECTOR)
+            for by in PARTITIONS
+            for totals in [values[f"totals-{by}"]]
+            for group in totals.groups
+        ]
+        columns = [
+            Column("partition", _("Grouped by"), lambda row: row.partition),
+            Column("partition_label", _("Grouped by (label)"), lambda row: row.partition_label),
+            Column("group", _("Group"), lambda row: row.group.key),
+            Column("group_label", _("Group (label)"), lambda row: str(row.group.label)),
+            Column("agreements", _("Agreements"), lambda row: row.group.agreements, numeric=True),
+            Column("disclosed", _("Disclosed"), lambda row: row.group.disclosed, numeric=True),
+            Column(
+                "undisclosed",
+                _("Amount undisclosed"),
+                lambda row: row.group.undisclosed,
+                numeric=True,
+            ),
+            Column(
+                "disclosed_usd",
+                _("Disclosed amounts (US$)"),
+                lambda row: row.group.disclosed_usd,
+                numeric=True,
+            ),
+            Column(
+                "total_usd",
+                _("Total (US$)"),
+                lambda row: row.group.total_usd if row.full else None,
+                numeric=True,
+            ),
+            Column("withheld", _("withheld"), lambda row: row.group.withheld if row.full else None),
+        ]
+        delegation = self.delegation
+        return download_response(
+            format=kwargs["format"],
+            filename=f"{delegation.slug}-{delegation.edition.slug}-agreement-totals",
+            columns=columns,
+            rows=rows,
+            meta={
+                "delegation": delegation.slug,
+                "edition": delegation.edition.slug,
+                "threshold": settings.EXPO["DISCLOSURE_THRESHOLD"],
+            },
+        )

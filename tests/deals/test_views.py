@@ -429,6 +429,7 @@ def _every_public_address() -> list[str]:
         addresses.append(bj("deals:agreements", language, "?sector=medical"))
         for name in [
             "deals:figures_download",
+            "deals:totals_download",
             "deals:agreements_download",
             "deals:exhibitors_download",
             "deals:pledges_download",
@@ -497,6 +498,29 @@ def test_a_sector_total_with_enough_undisclosed_amounts_is_published(client, set
         f"US${total:,.0f}" in rows["Medical equipment"].text
         or f"{total:,.2f}" in rows["Medical equipment"].text
     )
+
+
+def test_the_totals_download_withholds_as_the_page_does_and_sums_the_rest_disclosed(
+    client, secrets
+):
+    page = get_page(client, bj("deals:agreements"))
+    href = page.one("a", data_download_totals="json")["href"]
+
+    response = client.get(href)
+
+    rows = json_rows(response)
+    assert href == url("deals:totals_download", format="json", **BEIJING_2019)
+    assert {row["partition"] for row in rows} == {"sector", "kind", "country"}
+    medical = next(row for row in rows if row["group"] == "medical")
+    assert medical["withheld"] is True and medical["total_usd"] is None
+    assert medical["undisclosed"] == 2
+    assert medical["disclosed_usd"] == 1_000_000
+    for row in rows:
+        if row["partition"] != "sector":
+            assert row["total_usd"] is None and row["withheld"] is None
+    csv_file = csv_rows(client.get(url("deals:totals_download", format="csv", **BEIJING_2019)))
+    assert csv_file[0][:4] == ["Grouped by", "Grouped by (label)", "Group", "Group (label)"]
+    assert len(csv_file) == 1 + len(rows)
 
 
 def test_the_list_footer_sums_the_disclosed_amounts_only(client, secrets):
@@ -830,6 +854,7 @@ QUERIES = {
     "/en/ciie-2019/beijing/pledges/?status=pledged": (21, 8),
     "/en/ciie-2019/beijing/figures.csv": (24, 5),
     "/en/ciie-2019/beijing/figures.json": (24, 5),
+    "/en/ciie-2019/beijing/agreement-totals.csv": (29, 5),
     "/en/ciie-2019/beijing/organizations.csv": (5, 5),
     "/en/ciie-2019/beijing/agreements.json": (6, 6),
     "/en/ciie-2019/beijing/exhibitors.csv": (6, 6),

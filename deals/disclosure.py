@@ -132,6 +132,8 @@ class PublicParty(NamedTuple):
     name: str
     country: str
     country_name: str
+    name_zh: str = ""
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,12 @@ class PublicAgreement:
     currency: str | None
     amount_usd: Decimal | None
     illustrative: bool = field(default=False)
+    # For the API, which gives both names and stable keys.
+    buyer_name_zh: str = ""
+    buyer_name_en: str = ""
+    delegation_id: int | None = None
+    delegation_slug: str = ""
+    edition: str = ""
 
     def __post_init__(self) -> None:
         if not self.disclosed and (
@@ -394,6 +402,8 @@ def _public_row(agreement: Agreement, labels: _Labels) -> PublicAgreement:
                 name=party.exhibitor.organization.name,
                 country=party.exhibitor.organization.country.code,
                 country_name=labels.country(party.exhibitor.organization.country),
+                name_zh=party.exhibitor.organization.name_zh,
+                name_en=party.exhibitor.organization.name_en,
             )
             for party in agreement.parties.all()
         ),
@@ -417,4 +427,9 @@ def _public_row(agreement: Agreement, labels: _Labels) -> PublicAgreement:
         currency=fetched["public_currency"] if disclosed else None,
         amount_usd=fetched["public_amount_usd"] if disclosed else None,
         illustrative=agreement.illustrative,
+        buyer_name_zh=agreement.registration.organization.name_zh,
+        buyer_name_en=agreement.registration.organization.name_en,
+        delegation_id=agreement.delegation_id,
+        delegation_slug=agreement.delegation.slug,
+        edition=agreement.delegation.edition.slug,
     )

@@ -7,9 +7,25 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from delegations.filters import YesNoFilter, country_choices
+from delegations.filters import (
+    AmountFilter,
+    KeyFilter,
+    YesNoFilter,
+    all_countries,
+    country_choices,
+    tree_filter,
+    words_filter,
+)
 
-from .models import AgreementExhibitor, AgreementKind, PledgeStatus, Sector
+from .models import (
+    Agreement,
+    AgreementExhibitor,
+    AgreementKind,
+    AgreementStatus,
+    IntentionStage,
+    PledgeStatus,
+    Sector,
+)
 
 
 def _search(fields: list[str]):
@@ -125,3 +141,195 @@ class PledgeFilterSet(django_filters.FilterSet):
         self.filters["country"].extra["choices"] = country_choices(
             self.queryset, "organization__country"
         )
+
+
+# ---------------------------------------------------------------------------------------
+# The API's filters: across every edition and delegation, with fixed choices (see
+# delegations.filters).
+# ---------------------------------------------------------------------------------------
+
+
+class SectorFilterSet(django_filters.FilterSet):
+    is_exhibition_area = django_filters.BooleanFilter(
+        field_name="is_exhibition_area", label=_("Exhibition areas only, or sectors only")
+    )
+
+
+class ExchangeRateFilterSet(django_filters.FilterSet):
+    currency = django_filters.CharFilter(
+        field_name="currency", lookup_expr="exact", label=_("Currency (ISO 4217)")
+    )
+    valid_on = django_filters.DateFromToRangeFilter(field_name="valid_on", label=_("Valid from"))
+
+
+class ExhibitorApiFilterSet(django_filters.FilterSet):
+    edition = django_filters.CharFilter(
+        field_name="edition__slug", lookup_expr="exact", label=_("Edition")
+    )
+    delegation = KeyFilter(
+        method="party_to",
+        label=_("Party to the agreements of this delegation (sub-delegations included)"),
+    )
+    country = django_filters.ChoiceFilter(
+        field_name="organization__country",
+        lookup_expr="exact",
+        choices=all_countries,
+        label=_("Country or region"),
+    )
+    exhibition_area = django_filters.CharFilter(
+        field_name="exhibition_area__code", lookup_expr="exact", label=_("Exhibition area")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Name contains"))
+
+    search = words_filter(["organization__name_zh", "organization__name_en"])
+
+    def party_to(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        from delegations.models import Delegation
+
+        agreements = Agreement.objects.counted().filter(
+            delegation__in=Delegation.objects.tree_keys(int(value))
+        )
+        parties = AgreementExhibitor.objects.filter(agreement__in=agreements.values("pk"))
+        return queryset.filter(pk__in=parties.values("exhibitor"))
+
+
+class AgreementApiFilterSet(django_filters.FilterSet):
+    """Agreements across editions and delegations. On the public endpoint the amount
+    range reads the disclosed US$ amount only (`public_amount_usd`, NULL otherwise), so
+    that no undisclosed amount can be found by narrowing a range."""
+
+    edition = django_filters.CharFilter(
+        field_name="delegation__edition__slug", lookup_expr="exact", label=_("Edition")
+    )
+    delegation = KeyFilter(method="in_tree", label=_("Delegation, its sub-delegations included"))
+    sector = django_filters.CharFilter(
+        field_name="sector__code", lookup_expr="exact", label=_("Sector")
+    )
+    kind = django_filters.ChoiceFilter(
+        field_name="kind", lookup_expr="exact", choices=AgreementKind.choices, label=_("Kind")
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="status", lookup_expr="exact", choices=AgreementStatus.choices, label=_("Status")
+    )
+    country = django_filters.ChoiceFilter(
+        method="exhibitor_country", choices=all_countries, label=_("Exhibitor's country or region")
+    )
+    disclosed = django_filters.BooleanFilter(field_name="is_public", label=_("Amount disclosed"))
+    signed_on = django_filters.DateFromToRangeFilter(field_name="signed_on", label=_("Signed on"))
+    amount_usd_min = AmountFilter(
+        field_name="public_amount_usd", lookup_expr="gte", label=_("Disclosed amount (US$), from")
+    )
+    amount_usd_max = AmountFilter(
+        field_name="public_amount_usd", lookup_expr="lte", label=_("Disclosed amount (US$), to")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Buyer or exhibitor contains"))
+
+    in_tree = tree_filter()
+    search = _search(
+        [
+            "registration__organization__name_zh",
+            "registration__organization__name_en",
+            "exhibitors__organization__name_zh",
+            "exhibitors__organization__name_en",
+        ]
+    )
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        # Only a search joins the exhibitors (one row per party): make the rows distinct
+        # then, and only then, since DISTINCT costs the other lists their index order.
+        if self.form.cleaned_data.get("q"):
+            queryset = queryset.distinct()
+        return queryset
+
+    def exhibitor_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        parties = AgreementExhibitor.objects.filter(
+            agreement=OuterRef("pk"), exhibitor__organization__country=value
+        )
+        return queryset.filter(Exists(parties))
+
+
+class AgreementRecordFilterSet(AgreementApiFilterSet):
+    """The staff's agreements: the amount range reads the agreement's own US$ amount."""
+
+    amount_usd_min = AmountFilter(
+        field_name="amount_usd", lookup_expr="gte", label=_("Amount (US$), from")
+    )
+    amount_usd_max = AmountFilter(
+        field_name="amount_usd", lookup_expr="lte", label=_("Amount (US$), to")
+    )
+    reference = django_filters.CharFilter(
+        field_name="reference", lookup_expr="exact", label=_("Reference")
+    )
+    illustrative = django_filters.BooleanFilter(field_name="illustrative", label=_("illustrative"))
+
+
+class PledgeApiFilterSet(django_filters.FilterSet):
+    target_edition = django_filters.CharFilter(
+        field_name="target_edition__slug", lookup_expr="exact", label=_("Target fair edition")
+    )
+    delegation = KeyFilter(
+        method="in_tree", label=_("Source delegation, its sub-delegations included")
+    )
+    country = django_filters.ChoiceFilter(
+        field_name="organization__country",
+        lookup_expr="exact",
+        choices=all_countries,
+        label=_("Country or region"),
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="status", lookup_expr="exact", choices=PledgeStatus.choices, label=_("Status")
+    )
+    pledged_on = django_filters.DateFromToRangeFilter(
+        field_name="pledged_on", label=_("Pledged on")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Organization contains"))
+
+    in_tree = tree_filter("source_delegation")
+    search = words_filter(["organization__name_zh", "organization__name_en"])
+
+
+class VisitFilterSet(django_filters.FilterSet):
+    edition = django_filters.CharFilter(
+        field_name="delegation__edition__slug", lookup_expr="exact", label=_("Edition")
+    )
+    delegation = KeyFilter(method="in_tree", label=_("Delegation"))
+    visited_on = django_filters.DateFromToRangeFilter(
+        field_name="visited_on", label=_("Visited on")
+    )
+    investment_intention = django_filters.BooleanFilter(
+        field_name="investment_intention", label=_("investment intention")
+    )
+    ciftis_interest = django_filters.BooleanFilter(
+        field_name="ciftis_interest", label=_("interested in CIFTIS")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Organization contains"))
+
+    in_tree = tree_filter()
+    search = words_filter(["organization__name_zh", "organization__name_en"])
+
+
+class InvestmentIntentionFilterSet(django_filters.FilterSet):
+    edition = django_filters.CharFilter(
+        field_name="delegation__edition__slug", lookup_expr="exact", label=_("Edition")
+    )
+    delegation = KeyFilter(method="in_tree", label=_("Delegation"))
+    sector = django_filters.CharFilter(
+        field_name="sector__code", lookup_expr="exact", label=_("Sector")
+    )
+    stage = django_filters.ChoiceFilter(
+        field_name="stage", lookup_expr="exact", choices=IntentionStage.choices, label=_("stage")
+    )
+    amount_min = AmountFilter(
+        field_name="amount", lookup_expr="gte", label=_("Intended investment, from")
+    )
+    amount_max = AmountFilter(
+        field_name="amount", lookup_expr="lte", label=_("Intended investment, to")
+    )
+    next_action_on = django_filters.DateFromToRangeFilter(
+        field_name="next_action_on", label=_("Next action on")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Organization contains"))
+
+    in_tree = tree_filter()
+    search = words_filter(["organization__name_zh", "organization__name_en"])

@@ -225,7 +225,7 @@ class AgreementQuerySet(models.QuerySet):
         return (
             self.counted()
             .defer(*CONFIDENTIAL_AGREEMENT_FIELDS)
-            .select_related("registration__organization", "sector", "delegation")
+            .select_related("registration__organization", "sector", "delegation__edition")
             .prefetch_related(
                 models.Prefetch(
                     "parties",

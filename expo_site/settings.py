@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "delegations",
     "deals",
@@ -96,7 +99,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # server of the site, because a change of records made through one refreshes the figures
 # for all: by default a table in the site's database (created by its migrations); Redis
 # or memcached with e.g. CACHE_URL=redis://host:6379/1.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://expo_cache")}
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="dbcache://expo_cache"),
+    # The API's request counts per client (throttling). By default each process counts
+    # its own, at no cost to the database; set it to the Redis or memcached that the
+    # servers share to count across them.
+    "throttle": env.cache_url("THROTTLE_CACHE_URL", default="locmemcache://expo-throttle"),
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -150,6 +159,66 @@ EXPO = {
     # sheets of more rows.
     "IMPORT_MAX_BYTES": env.int("EXPO_IMPORT_MAX_BYTES", default=20 * 1024 * 1024),
     "IMPORT_MAX_ROWS": env.int("EXPO_IMPORT_MAX_ROWS", default=1_000_000),
+}
+
+# The API (Django REST framework). Public endpoints read no credentials and are
+# throttled per client address; staff ones take a token or the admin's session (never
+# HTTP Basic, which would let anyone test passwords against any endpoint).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "delegations.api.pagination.ExpoPagination",
+    "DEFAULT_SCHEMA_CLASS": "delegations.api.base.ExpoAutoSchema",
+    "EXCEPTION_HANDLER": "delegations.api.base.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "public": env.str("API_PUBLIC_RATE", default="120/minute"),
+        "staff": env.str("API_STAFF_RATE", default="1200/minute"),
+        "token": env.str("API_TOKEN_RATE", default="10/minute"),
+    },
+    # How many proxies stand before the app: the client address is then read from the
+    # X-Forwarded-For they set, never from the one a client sends (0: REMOTE_ADDR).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Expo delegation records API",
+    "DESCRIPTION": (
+        "The records of the trade delegations at the China International Import Expo and "
+        "the figures computed from them. Public endpoints (`/api/...`) are read-only and "
+        "need no credentials; amounts a buyer has not agreed to disclose are null. Staff "
+        "endpoints (`/api/staff/...`) read and write every record with a token "
+        "(`Authorization: Token <key>`, from `/api/token/`) or the admin's session, as "
+        "the user's staff group permits; every change is kept in the records' history. "
+        "Errors are JSON: a `detail` sentence, a `code` and the `errors` of each field."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "delegations.api.base.describe_everything",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "delegations.models.OrganizationKind",
+        "RegistrationStatusEnum": "delegations.models.RegistrationStatus",
+        "AgreementKindEnum": "deals.models.AgreementKind",
+        "AgreementStatusEnum": "deals.models.AgreementStatus",
+        "PledgeStatusEnum": "deals.models.PledgeStatus",
+        "IntentionStageEnum": "deals.models.IntentionStage",
+    },
 }
 
 LOGGING = {

@@ -3,9 +3,12 @@ prefix, the default) and English (`/en/`)."""
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from deals.views_admin import blank_template
+from delegations.api.views import TokenView
+from delegations.api.views import not_found as api_not_found
 from delegations.tables import DownloadFormatConverter
 
 admin.site.site_header = "进博会交易团信息管理 · Expo delegation records"
@@ -28,9 +31,22 @@ def admin_urls():
     return [template, *patterns], app_name, namespace
 
 
+api_urls = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("token/", TokenView.as_view(), name="token"),
+]
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_urls()),
+    # The API: public endpoints under /api/, staff ones under /api/staff/, the OpenAPI
+    # schema at /api/schema/ and its documentation at /api/docs/.
+    path("api/", include((api_urls, "api"))),
+    path("api/", include("delegations.api.urls")),
+    path("api/", include("deals.api.urls")),
+    re_path(r"^api/", api_not_found),
     *i18n_patterns(
         path("", include("delegations.urls")),
         path("", include("deals.urls")),

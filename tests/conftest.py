@@ -23,3 +23,11 @@ def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """The API's request counts live in a per-process cache: each test starts with none."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()

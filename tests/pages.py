@@ -14,6 +14,9 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
+from django.urls import reverse
+from django.utils import translation
+
 from deals.models import Agreement, AgreementStatus, PledgeStatus
 from delegations.models import Delegation, OrganizationKind, RegistrationStatus
 from tests.factories import (
@@ -135,6 +138,15 @@ def parse(content: bytes | str) -> Node:
     parser.feed(content.decode() if isinstance(content, bytes) else content)
     parser.close()
     return parser.root
+
+
+BEIJING_2019 = {"edition": "ciie-2019", "delegation": "beijing"}
+
+
+def url(name: str, language: str = "en", query: str = "", **kwargs: Any) -> str:
+    """The address of a public page (`name`) in a language, with a query string."""
+    with translation.override(language):
+        return reverse(name, kwargs=kwargs or None) + query
 
 
 def get_page(client, url: str, **extra: Any) -> Node:

@@ -10,8 +10,6 @@ from io import StringIO
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.urls import reverse
-from django.utils import translation
 
 from deals.importer import import_file
 from deals.models import Agreement, AgreementKind, AgreementStatus, PledgeStatus
@@ -26,6 +24,7 @@ from tests.factories import (
     VisitFactory,
 )
 from tests.pages import (
+    BEIJING_2019,
     agreement_in,
     beijing,
     content,
@@ -40,11 +39,11 @@ from tests.pages import (
     record_count,
     shanghai,
     table_rows,
+    url,
 )
 
 pytestmark = pytest.mark.django_db
 
-BEIJING_2019 = {"edition": "ciie-2019", "delegation": "beijing"}
 COUNT_ONLY = {"companies_visited", "investment_intentions", "ciftis_interest"}
 LINKED = [key for key in FIGURE_LABELS if key not in COUNT_ONLY | {"organizations_by_kind"}]
 
@@ -53,11 +52,6 @@ LINKED = [key for key in FIGURE_LABELS if key not in COUNT_ONLY | {"organization
 def _chinese_by_default(settings):
     """The site as it is deployed: Chinese without a prefix, English under /en/."""
     settings.LANGUAGE_CODE = "zh-hans"
-
-
-def url(name: str, language: str = "en", query: str = "", **kwargs) -> str:
-    with translation.override(language):
-        return reverse(name, kwargs=kwargs or None) + query
 
 
 def bj(name: str, language: str = "en", query: str = "") -> str:

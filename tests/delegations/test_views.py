@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
-from django.utils import translation
 
 from delegations.models import OrganizationKind, RegistrationStatus
 from tests.factories import OrganizationFactory, RegistrationFactory
 from tests.pages import (
+    BEIJING_2019,
     agreement_in,
     beijing,
     csv_rows,
@@ -22,21 +21,15 @@ from tests.pages import (
     list_rows,
     record_count,
     shanghai,
+    url,
 )
 
 pytestmark = pytest.mark.django_db
-
-BEIJING_2019 = {"edition": "ciie-2019", "delegation": "beijing"}
 
 
 @pytest.fixture(autouse=True)
 def _chinese_by_default(settings):
     settings.LANGUAGE_CODE = "zh-hans"
-
-
-def url(name: str, language: str = "en", query: str = "", **kwargs) -> str:
-    with translation.override(language):
-        return reverse(name, kwargs=kwargs or None) + query
 
 
 def organizations(language: str = "en", query: str = "") -> str:

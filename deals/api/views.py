@@ -1,0 +1,197 @@
+"""Endpoints of sectors, exchange rates, exhibitors, agreements, visits, investment
+intentions, CIFTIS pledges and of the headline figures. The viewsets only declare; the
+public agreements turn into `PublicAgreement` rows before they are printed."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from delegations.api.base import PublicThrottle, PublicViewSet, StaffViewSet
+from delegations.models import Delegation
+
+from ..disclosure import public_rows
+from ..filters import (
+    AgreementApiFilterSet,
+    AgreementRecordFilterSet,
+    ExchangeRateFilterSet,
+    ExhibitorApiFilterSet,
+    InvestmentIntentionFilterSet,
+    PledgeApiFilterSet,
+    SectorFilterSet,
+    VisitFilterSet,
+)
+from ..models import (
+    Agreement,
+    CiftisPledge,
+    ExchangeRate,
+    Exhibitor,
+    InvestmentIntention,
+    PledgeStatus,
+    Sector,
+    Visit,
+)
+from ..stats import cached_headline_figures
+from . import serializers
+
+# ---------------------------------------------------------------------------------------
+# Public
+# ---------------------------------------------------------------------------------------
+
+
+class SectorViewSet(PublicViewSet):
+    """The sectors of trade and the expo's exhibition areas."""
+
+    queryset = Sector.objects.order_by("position", "code")
+    serializer_class = serializers.SectorSerializer
+    lookup_field = "code"
+    filterset_class = SectorFilterSet
+
+
+class ExhibitorViewSet(PublicViewSet):
+    """The exhibitors of each edition. Filter by `delegation` for those party to its
+    agreements, as its headline figures count them."""
+
+    queryset = Exhibitor.objects.select_related(
+        "edition", "organization", "exhibition_area"
+    ).order_by("pk")
+    serializer_class = serializers.PublicExhibitorSerializer
+    filterset_class = ExhibitorApiFilterSet
+    filter_backends = [*PublicViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["organization__name_zh", "organization__name_en", "organization__country"]
+
+
+class AgreementViewSet(PublicViewSet):
+    """The signed and executed agreements (cancelled ones left out), with their amounts
+    where the buyer agreed to disclose them, and null amounts where not. No filter or
+    ordering reads an undisclosed amount."""
+
+    queryset = Agreement.objects.for_public().order_by("signed_on", "reference")
+    serializer_class = serializers.PublicAgreementSerializer
+    lookup_field = "reference"
+    lookup_value_regex = "[^/]+"
+    filterset_class = AgreementApiFilterSet
+    filter_backends = [*PublicViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["signed_on", "reference"]
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else public_rows(agreements=page)
+
+    def get_object(self):
+        (row,) = public_rows(agreements=[super().get_object()])
+        return row
+
+
+class PledgeViewSet(PublicViewSet):
+    """The pledges to attend a CIFTIS edition, withdrawn ones left out as the figures
+    leave them out."""
+
+    queryset = (
+        CiftisPledge.objects.exclude(status=PledgeStatus.WITHDRAWN)
+        .select_related("organization", "target_edition")
+        .order_by("pk")
+    )
+    serializer_class = serializers.PublicPledgeSerializer
+    filterset_class = PledgeApiFilterSet
+    filter_backends = [*PublicViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["pledged_on", "organization__name_zh", "organization__name_en"]
+
+
+class StatisticsView(APIView):
+    """The headline figures of a delegation at an edition, its sub-delegations'
+    records included, each with the previous edition's figure, the change and its
+    basis: the same numbers as the public pages, from the same cache."""
+
+    authentication_classes: tuple = ()
+    permission_classes = (permissions.AllowAny,)
+    throttle_classes = (PublicThrottle,)
+    staff_api = False
+
+    @extend_schema(
+        responses=serializers.StatisticsSerializer,
+        parameters=[
+            OpenApiParameter("edition", str, OpenApiParameter.PATH, description="ciie-2019"),
+            OpenApiParameter("delegation", str, OpenApiParameter.PATH, description="beijing"),
+        ],
+    )
+    def get(self, request: Request, edition: str, delegation: str) -> Response:
+        found = get_object_or_404(
+            Delegation.objects.for_page(), edition__slug=edition, slug=delegation
+        )
+        return Response(cached_headline_figures(delegation=found).as_json())
+
+
+# ---------------------------------------------------------------------------------------
+# Staff
+# ---------------------------------------------------------------------------------------
+
+
+class SectorRecordViewSet(StaffViewSet):
+    """The sectors and exhibition areas staff keep."""
+
+    queryset = Sector.objects.order_by("position", "code")
+    serializer_class = serializers.SectorRecordSerializer
+    filterset_class = SectorFilterSet
+
+
+class ExchangeRateRecordViewSet(StaffViewSet):
+    """Dated exchange rates to US$; an agreement keeps the rate of its signing day."""
+
+    queryset = ExchangeRate.objects.order_by("currency", "-valid_on")
+    serializer_class = serializers.ExchangeRateRecordSerializer
+    filterset_class = ExchangeRateFilterSet
+
+
+class ExhibitorRecordViewSet(StaffViewSet):
+    """Exhibitors of each edition."""
+
+    queryset = Exhibitor.objects.order_by("pk")
+    serializer_class = serializers.ExhibitorRecordSerializer
+    filterset_class = ExhibitorApiFilterSet
+
+
+class AgreementRecordViewSet(StaffViewSet):
+    """Purchase agreements with every field. The US$ amount is computed at the rate of
+    the signing day; only reviewers set `is_public`."""
+
+    queryset = Agreement.objects.prefetch_related("exhibitors").order_by("pk")
+    serializer_class = serializers.AgreementRecordSerializer
+    filterset_class = AgreementRecordFilterSet
+    filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["signed_on", "reference", "amount_usd", "created_at", "updated_at"]
+
+
+class VisitRecordViewSet(StaffViewSet):
+    """Company visits (never public)."""
+
+    queryset = Visit.objects.order_by("pk")
+    serializer_class = serializers.VisitRecordSerializer
+    filterset_class = VisitFilterSet
+    filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["visited_on", "created_at"]
+
+
+class InvestmentIntentionRecordViewSet(StaffViewSet):
+    """Investment intentions and their follow-up (never public)."""
+
+    queryset = InvestmentIntention.objects.order_by("pk")
+    serializer_class = serializers.InvestmentIntentionRecordSerializer
+    filterset_class = InvestmentIntentionFilterSet
+    filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["next_action_on", "amount", "created_at"]
+
+
+class CiftisPledgeRecordViewSet(StaffViewSet):
+    """CIFTIS pledges and their follow-up, withdrawn ones included."""
+
+    queryset = CiftisPledge.objects.order_by("pk")
+    serializer_class = serializers.CiftisPledgeRecordSerializer
+    filterset_class = PledgeApiFilterSet
+    filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["pledged_on", "next_action_on", "created_at"]

@@ -1,0 +1,12 @@
+"""The API's pagination, in a module of its own: DRF reads the setting while it defines
+its generic views, before any module that builds on them may be imported."""
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class ExpoPagination(PageNumberPagination):
+    """50 records a page unless `page_size` asks for another number, 500 at most."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
@@ -33,6 +36,7 @@ from .models import (
     CiftisPledge,
     ExchangeRate,
     Exhibitor,
+    FollowUpMove,
     InvestmentIntention,
     Sector,
     Visit,
@@ -45,6 +49,7 @@ from .resources import (
     InvestmentIntentionResource,
     VisitResource,
 )
+from .services import STAGES, Stages, follow_up_move
 
 # Actions over a whole selection ("select all 20,000") work through it in slices, so
 # that memory stays flat; each slice is one UPDATE and one INSERT into the history.
@@ -124,6 +129,137 @@ class ExhibitorAdmin(SpreadsheetExportMixin, HistoryAdmin):
 
 
 # ---------------------------------------------------------------------------------------
+# Follow-up: moving agreements, intentions and pledges through their stages
+# ---------------------------------------------------------------------------------------
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(label=_("move to"))
+    moved_on = forms.DateField(label=_("moved on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(
+        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    next_action_on = forms.DateField(
+        label=_("next action on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Left empty, the next action is cleared; a final stage clears it anyway."),
+    )
+
+    def __init__(self, *args, stages: Stages, current: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(to, stages.labels[to]) for to in stages.allowed(current)]
+
+
+class FollowUpMoveInline(admin.TabularInline):
+    """The record's moves, newest first: recorded through the move page only."""
+
+    model = FollowUpMove
+    extra = 0
+    can_delete = False
+    fields = ("moved_on", "from_label", "to_label", "note", "recorded_by", "recorded_at")
+    readonly_fields = fields
+    ordering = ("-moved_on", "-recorded_at")
+    verbose_name_plural = _("moves")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("recorded_by")
+
+    @admin.display(description=_("from"))
+    def from_label(self, move: FollowUpMove) -> str:
+        return move.from_label
+
+    @admin.display(description=_("to"))
+    def to_label(self, move: FollowUpMove) -> str:
+        return move.to_label
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class FollowUpAdminMixin:
+    """A followed record's stage changes on a move page of its own (dated, checked
+    against what the stage allows, kept with who recorded it), not in the change form,
+    where the stage is set only when the record is first entered."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly = (*readonly, STAGES[self.model].field)
+        return readonly
+
+    def get_inlines(self, request, obj):
+        inlines = tuple(super().get_inlines(request, obj))
+        return (*inlines, FollowUpMoveInline) if obj is not None else inlines
+
+    def url_name(self, page: str) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{page}"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/move/",
+                self.admin_site.admin_view(self.move_view),
+                name=self.url_name("move"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "move_url": reverse(f"admin:{self.url_name('move')}", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def move_view(self, request: HttpRequest, object_id: str):
+        record = self.get_object(request, object_id)
+        if record is None:
+            raise Http404
+        if not self.has_change_permission(request, record):
+            raise PermissionDenied
+        stages = STAGES[self.model]
+        current = getattr(record, stages.field)
+        initial = {"moved_on": timezone.localdate(), "next_action_on": record.next_action_on}
+        form = MoveForm(request.POST or None, initial=initial, stages=stages, current=current)
+        if request.method == "POST" and form.is_valid():
+            try:
+                follow_up_move(
+                    record=record,
+                    to=form.cleaned_data["to"],
+                    moved_on=form.cleaned_data["moved_on"],
+                    note=form.cleaned_data["note"],
+                    next_action_on=form.cleaned_data["next_action_on"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(record)s is now %(stage)s.")
+                    % {"record": record, "stage": stages.labels[form.cleaned_data["to"]]},
+                    level="SUCCESS",
+                )
+                return redirect(reverse(f"admin:{self.url_name('change')}", args=[record.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Move %(record)s") % {"record": record},
+            "opts": self.model._meta,
+            "original": record,
+            "form": form,
+            "current": stages.labels[current],
+            "final": stages.is_final(current),
+            "moves": FollowUpMove.objects.of(record).select_related("recorded_by")[:50],
+        }
+        return TemplateResponse(request, "admin/deals/move.html", context)
+
+
+# ---------------------------------------------------------------------------------------
 # Purchase agreements
 # ---------------------------------------------------------------------------------------
 
@@ -161,7 +297,7 @@ class AgreementExhibitorInline(BackOfficeFieldsMixin, admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SpreadsheetExportMixin, HistoryAdmin):
+class AgreementAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
     resource_classes = [AgreementResource]
     list_display = (
         "reference",
@@ -414,7 +550,7 @@ class VisitAdmin(SpreadsheetExportMixin, HistoryAdmin):
 
 
 @admin.register(InvestmentIntention)
-class InvestmentIntentionAdmin(SpreadsheetExportMixin, HistoryAdmin):
+class InvestmentIntentionAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
     resource_classes = [InvestmentIntentionResource]
     list_display = (
         "organization",
@@ -434,7 +570,7 @@ class InvestmentIntentionAdmin(SpreadsheetExportMixin, HistoryAdmin):
 
 
 @admin.register(CiftisPledge)
-class CiftisPledgeAdmin(SpreadsheetExportMixin, HistoryAdmin):
+class CiftisPledgeAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
     resource_classes = [CiftisPledgeResource]
     list_display = (
         "organization",

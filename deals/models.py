@@ -704,6 +704,119 @@ class CiftisPledge(Recorded, FollowUp):
 
 
 # ---------------------------------------------------------------------------------------
+# Follow-up: the dated moves of agreements, intentions and pledges
+# ---------------------------------------------------------------------------------------
+
+
+class FollowUpMoveQuerySet(models.QuerySet):
+    def of(self, record: models.Model) -> FollowUpMoveQuerySet:
+        """The moves of an agreement, an investment intention or a CIFTIS pledge."""
+        return self.filter(**{FollowUpMove.field_for(type(record)): record})
+
+
+class FollowUpMove(models.Model):
+    """A dated move of an agreement, an investment intention or a CIFTIS pledge from one
+    stage to another, and who recorded it. Moves are only made through
+    `deals.services.follow_up_move` (and the import), which refuses the ones a stage
+    does not allow."""
+
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="moves",
+        verbose_name=_("agreement"),
+    )
+    intention = models.ForeignKey(
+        InvestmentIntention,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="moves",
+        verbose_name=_("investment intention"),
+    )
+    pledge = models.ForeignKey(
+        CiftisPledge,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="moves",
+        verbose_name=_("CIFTIS pledge"),
+    )
+    from_stage = models.CharField(_("from"), max_length=20)
+    to_stage = models.CharField(_("to"), max_length=20)
+    moved_on = models.DateField(_("moved on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+    import_run = models.ForeignKey(
+        "deals.ImportRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moves",
+        verbose_name=_("import"),
+    )
+
+    objects = FollowUpMoveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-moved_on", "-recorded_at", "-pk"]
+        verbose_name = _("follow-up move")
+        verbose_name_plural = _("follow-up moves")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(agreement__isnull=False, intention__isnull=True, pledge__isnull=True)
+                    | Q(agreement__isnull=True, intention__isnull=False, pledge__isnull=True)
+                    | Q(agreement__isnull=True, intention__isnull=True, pledge__isnull=False)
+                ),
+                name="follow_up_move_of_one_record",
+                violation_error_message=_("A move is of one agreement, intention or pledge."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_stage=models.F("to_stage")), name="follow_up_move_moves"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage} · {self.moved_on}"
+
+    @staticmethod
+    def field_for(model: type[models.Model]) -> str:
+        return {Agreement: "agreement", InvestmentIntention: "intention", CiftisPledge: "pledge"}[
+            model
+        ]
+
+    @property
+    def record(self) -> models.Model:
+        return self.agreement or self.intention or self.pledge
+
+    def _labels(self) -> dict[str, str]:
+        if self.agreement_id:
+            return dict(AgreementStatus.choices)
+        if self.intention_id:
+            return dict(IntentionStage.choices)
+        return dict(PledgeStatus.choices)
+
+    @property
+    def from_label(self) -> str:
+        return self._labels().get(self.from_stage, self.from_stage)
+
+    @property
+    def to_label(self) -> str:
+        return self._labels().get(self.to_stage, self.to_stage)
+
+
+# ---------------------------------------------------------------------------------------
 # Spreadsheet imports
 # ---------------------------------------------------------------------------------------
 

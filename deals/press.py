@@ -185,6 +185,14 @@ def press_paragraph(*, headline: Headline) -> str:
                 "countries": _countries(value["ciftis_pledge_countries"]),
             }
         )
+        attended = value.get("ciftis_pledges_attended") or 0
+        if attended:
+            sentences.append(
+                ngettext(
+                    "%(attended)s of them attended.", "%(attended)s of them attended.", attended
+                )
+                % {"attended": fmt.number(attended)}
+            )
     if not sentences:
         return gettext("Nothing has been recorded for the %(delegation)s delegation yet.") % names
     return ("" if fmt.chinese() else " ").join(sentences)

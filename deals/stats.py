@@ -74,6 +74,8 @@ FIGURE_LABELS = {
     "ciftis_interest": _("interested in CIFTIS"),
     "ciftis_pledges": _("CIFTIS pledges"),
     "ciftis_pledge_countries": _("countries of CIFTIS pledges"),
+    "ciftis_pledges_attended": _("CIFTIS pledges attended"),
+    "ciftis_pledge_conversion": _("CIFTIS pledges converted into attendance"),
 }
 
 ZERO_USD = Decimal("0.00")
@@ -364,12 +366,26 @@ def _pledge_figures(delegation: Delegation, previous: Delegation | None) -> Grou
         lambda side: {
             "ciftis_pledges": Count("organization", distinct=True, filter=side),
             "ciftis_pledge_countries": Count("organization__country", distinct=True, filter=side),
+            "ciftis_pledges_attended": Count(
+                "organization", distinct=True, filter=side & Q(status=PledgeStatus.ATTENDED)
+            ),
         },
     )
+    for side in (now, before):
+        if side is not None:
+            pledged = side["ciftis_pledges"]
+            side["ciftis_pledge_conversion"] = (
+                round(side["ciftis_pledges_attended"] / pledged, CHANGE_PLACES) if pledged else 0.0
+            )
     has_data = before is not None and before["ciftis_pledges"] > 0
     figures = [
-        _compare("ciftis_pledges", now, before, has_data=has_data),
-        _compare("ciftis_pledge_countries", now, before, has_data=has_data),
+        _compare(key, now, before, has_data=has_data)
+        for key in (
+            "ciftis_pledges",
+            "ciftis_pledge_countries",
+            "ciftis_pledges_attended",
+            "ciftis_pledge_conversion",
+        )
     ]
     return figures, now[ILLUSTRATIVE]
 

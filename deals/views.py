@@ -105,11 +105,13 @@ def figure_links(delegation: Delegation) -> dict[str, str]:
         "organizations_by_kind": organizations,
         "ciftis_pledges": url("deals:pledges"),
         "ciftis_pledge_countries": url("deals:pledges", "#countries"),
+        "ciftis_pledges_attended": url("deals:pledges", "?status=attended"),
+        "ciftis_pledge_conversion": url("deals:pledges", "#conversion"),
     }
 
 
 def _display(key: str, value: Any) -> str:
-    if key == "purchaser_share":
+    if key in ("purchaser_share", "ciftis_pledge_conversion"):
         return fmt.percent(value)
     if key == "intended_purchase_usd":
         return fmt.usd_compact(value)

@@ -581,3 +581,12 @@ class RegistrationAdmin(SpreadsheetExportMixin, HistoryAdmin):
     @admin.display(description=_("registered in"), ordering="delegation")
     def registered_in(self, obj: Registration) -> Delegation:
         return obj.delegation
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        from deals.services import pledges_follow_registrations  # deals builds on this app
+
+        # A pledge to this edition follows the organization's registration at it.
+        pledges_follow_registrations(
+            registrations=Registration.objects.filter(pk=obj.pk), user=request.user
+        )

@@ -310,5 +310,7 @@ def populate(delegation: Delegation, size: int, *, start: int = 0) -> None:
                 kind=OrganizationKind.FOREIGN,
                 country=COUNTRIES[n % len(COUNTRIES)],
             ),
-            status=PledgeStatus.WITHDRAWN if n % 6 == 5 else PledgeStatus.PLEDGED,
+            status={5: PledgeStatus.WITHDRAWN, 2: PledgeStatus.ATTENDED}.get(
+                n % 6, PledgeStatus.PLEDGED
+            ),
         )

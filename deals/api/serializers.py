@@ -23,10 +23,12 @@ from ..models import (
     CiftisPledge,
     ExchangeRate,
     Exhibitor,
+    FollowUpMove,
     InvestmentIntention,
     Sector,
     Visit,
 )
+from ..services import STAGES
 from ..stats import BASIS_LABELS, FIGURE_LABELS
 
 # ---------------------------------------------------------------------------------------
@@ -159,11 +161,50 @@ def staff_users():
     return get_user_model().objects.filter(is_staff=True)
 
 
+class FollowUpMoveSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUpMove
+        fields = ["id", "from_stage", "to_stage", "moved_on", "note", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
 class FollowUpRecordSerializer(RecordSerializer):
-    """A record followed up by an owner, a staff member."""
+    """A record followed up by an owner (a staff member) through stages. Its stage is set
+    when the record is made; afterwards it changes only by a move (`POST .../move/`),
+    which is dated, checked against what the stage allows and kept."""
 
     owner = serializers.PrimaryKeyRelatedField(
         queryset=staff_users(), allow_null=True, required=False
+    )
+    moves = FollowUpMoveSerializer(many=True, read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        field = STAGES[self.Meta.model].field
+        changed = self.instance is not None and field in attrs
+        if changed and attrs[field] != getattr(self.instance, field):
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        gettext(
+                            "A stage changes by a move: POST it to this record's move/ "
+                            "address, with the date it happened."
+                        )
+                    ]
+                }
+            )
+        return super().validate(attrs)
+
+
+class MoveSerializer(serializers.Serializer):
+    """A move of a followed record to another stage."""
+
+    to = serializers.CharField(help_text=_("The stage it moves to."))
+    moved_on = serializers.DateField(
+        required=False, help_text=_("The day it happened; today when left out.")
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    next_action_on = serializers.DateField(
+        required=False, allow_null=True, help_text=_("The next action's date, if any.")
     )
 
 
@@ -221,6 +262,7 @@ class AgreementRecordSerializer(FollowUpRecordSerializer):
             "status",
             "is_public",
             *FOLLOW_UP_FIELDS,
+            "moves",
         ]
         read_only_fields = ["created_at", "updated_at", "amount_usd", "usd_rate", "usd_rate_on"]
         validators: list = []
@@ -305,6 +347,7 @@ class InvestmentIntentionRecordSerializer(FollowUpRecordSerializer):
             "currency",
             "stage",
             *FOLLOW_UP_FIELDS,
+            "moves",
         ]
         read_only_fields = ["created_at", "updated_at"]
         validators: list = []
@@ -321,6 +364,7 @@ class CiftisPledgeRecordSerializer(FollowUpRecordSerializer):
             "status",
             "pledged_on",
             *FOLLOW_UP_FIELDS,
+            "moves",
         ]
         read_only_fields = ["created_at", "updated_at"]
         validators: list = []

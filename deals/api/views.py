@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +37,7 @@ from ..models import (
     Sector,
     Visit,
 )
+from ..services import follow_up_move
 from ..stats import cached_headline_figures
 from . import serializers
 
@@ -132,6 +134,33 @@ class StatisticsView(APIView):
 # ---------------------------------------------------------------------------------------
 
 
+class FollowUpViewSetMixin:
+    """`POST .../{id}/move/`: move the record to another stage (the change permission is
+    needed), as the admin's move page does."""
+
+    @extend_schema(
+        request=serializers.MoveSerializer, responses={201: serializers.FollowUpMoveSerializer}
+    )
+    @action(detail=True, methods=["post"], serializer_class=serializers.MoveSerializer)
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        data = serializers.MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        extra = {}
+        if "next_action_on" in values:
+            extra["next_action_on"] = values["next_action_on"]
+        move = follow_up_move(
+            record=record,
+            to=values["to"],
+            moved_on=values.get("moved_on"),
+            note=values.get("note", ""),
+            user=request.user,
+            **extra,
+        )
+        return Response(serializers.FollowUpMoveSerializer(move).data, status=201)
+
+
 class SectorRecordViewSet(StaffViewSet):
     """The sectors and exhibition areas staff keep."""
 
@@ -156,11 +185,11 @@ class ExhibitorRecordViewSet(StaffViewSet):
     filterset_class = ExhibitorApiFilterSet
 
 
-class AgreementRecordViewSet(StaffViewSet):
+class AgreementRecordViewSet(FollowUpViewSetMixin, StaffViewSet):
     """Purchase agreements with every field. The US$ amount is computed at the rate of
     the signing day; only reviewers set `is_public`."""
 
-    queryset = Agreement.objects.prefetch_related("exhibitors").order_by("pk")
+    queryset = Agreement.objects.prefetch_related("exhibitors", "moves").order_by("pk")
     serializer_class = serializers.AgreementRecordSerializer
     filterset_class = AgreementRecordFilterSet
     filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
@@ -177,20 +206,20 @@ class VisitRecordViewSet(StaffViewSet):
     ordering_fields = ["visited_on", "created_at"]
 
 
-class InvestmentIntentionRecordViewSet(StaffViewSet):
+class InvestmentIntentionRecordViewSet(FollowUpViewSetMixin, StaffViewSet):
     """Investment intentions and their follow-up (never public)."""
 
-    queryset = InvestmentIntention.objects.order_by("pk")
+    queryset = InvestmentIntention.objects.prefetch_related("moves").order_by("pk")
     serializer_class = serializers.InvestmentIntentionRecordSerializer
     filterset_class = InvestmentIntentionFilterSet
     filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["next_action_on", "amount", "created_at"]
 
 
-class CiftisPledgeRecordViewSet(StaffViewSet):
+class CiftisPledgeRecordViewSet(FollowUpViewSetMixin, StaffViewSet):
     """CIFTIS pledges and their follow-up, withdrawn ones included."""
 
-    queryset = CiftisPledge.objects.order_by("pk")
+    queryset = CiftisPledge.objects.prefetch_related("moves").order_by("pk")
     serializer_class = serializers.CiftisPledgeRecordSerializer
     filterset_class = PledgeApiFilterSet
     filter_backends = [*StaffViewSet.filter_backends, OrderingFilter]

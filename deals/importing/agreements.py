@@ -155,6 +155,8 @@ class AgreementImport(SheetImport):
         instances = Agreement.objects.in_bulk([change[1] for change in changes])
         for row, pk, delegation, registration, values in changes:
             agreement = instances[pk]
+            if not self.stage_move(row, agreement, values):
+                continue
             changed = self.apply(agreement, values)
             agreement.delegation = delegation
             agreement.registration = registration

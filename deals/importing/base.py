@@ -19,6 +19,7 @@ from django_countries.fields import Country
 from delegations.models import Delegation, Edition, OrganizationKind
 from delegations.validators import organization_code_warning
 
+from ..services import STAGES, move_problem
 from ..sheets import Bilingual, CellError, Column, Message, Sheet
 from .lookups import Lookups, OrgRef
 from .reading import Table, blank
@@ -49,6 +50,9 @@ class Job:
         self.errors = Problems()
         self.warnings = Problems()
         self.lookups: Lookups | None = None
+        # Stage changes of followed records, (record, from, to): written as moves once
+        # the sheets are (see engine.record_moves).
+        self.moves: list[tuple[Model, str, str]] = []
 
 
 @dataclass(slots=True)
@@ -444,6 +448,8 @@ class SheetImport:
                 if self.validate(record, row):
                     creates.append(record)
                 continue
+            if not self.stage_move(row, record, values):
+                continue
             changed = self.apply(record, values)
             if not changed:
                 self.counts.unchanged += 1
@@ -459,6 +465,23 @@ class SheetImport:
         self.writer.update(model, updates, fields)
         self.counts.created += len(creates)
         self.counts.updated += len(updates)
+
+    def stage_move(self, row: Row, record: Model, values: dict[str, Any]) -> bool:
+        """A row that changes the stage of an agreement, an investment intention or a
+        pledge moves it, as the move page does: refused (a row error at the stage's
+        column) where its stage does not allow it, kept as a move otherwise."""
+        stages = STAGES.get(type(record))
+        if stages is None or record.pk is None or stages.field not in values:
+            return True
+        current, wanted = getattr(record, stages.field), values[stages.field]
+        if current == wanted:
+            return True
+        problem = move_problem(type(record), current, wanted)
+        if problem is not None:
+            self.fail(row, stages.field, problem)
+            return False
+        self.job.moves.append((record, current, wanted))
+        return True
 
     @staticmethod
     def apply(instance: Model, values: dict[str, Any]) -> set[str]:

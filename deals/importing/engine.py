@@ -7,11 +7,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deals.models import ImportRun
+from deals.models import FollowUpMove, ImportRun
+from deals.services import pledges_follow_registrations
 from deals.stats import figures_changed
+from delegations.models import Registration
 
 from ..sheets import (
     SHEETS,
@@ -30,6 +33,7 @@ from .lookups import Lookups
 from .parties import DelegationImport, ExhibitorImport, OrganizationImport, RegistrationImport
 from .reading import FileRefused, Table, blank, read_tables
 from .results import ImportResult, Problems, SheetCounts
+from .undo import MODELS as WRITTEN
 
 HANDLERS: dict[str, type[SheetImport]] = {
     "Delegations": DelegationImport,
@@ -112,6 +116,9 @@ def import_file(
                 if job.errors or dry_run:
                     transaction.set_rollback(True)
                 else:
+                    record_moves(job)
+                    follow_registrations(job)
+                    refresh_planner_statistics(counts)
                     # Written in bulk, which sends no signals: refresh the figures here.
                     figures_changed()
         except DatabaseError as error:
@@ -152,6 +159,64 @@ def import_file(
             status = ImportRun.Status.IMPORTED
         finish_run(run, job, counts, job.errors, status=status)
     return result
+
+
+# ---------------------------------------------------------------------------------------
+# After writing
+# ---------------------------------------------------------------------------------------
+
+# Rows an import writes before PostgreSQL's planner statistics are refreshed at once.
+ANALYZE_AFTER_ROWS = 1000
+
+
+def refresh_planner_statistics(counts: dict[str, SheetCounts]) -> None:
+    """After a large import, PostgreSQL's statistics of the tables it wrote. Without
+    them the planner still sees the tables as they were (empty, after a first load)
+    and may pick plans that read every row for each row: the export of a freshly
+    loaded workbook took minutes instead of seconds. ANALYZE in the import's own
+    transaction counts its rows too."""
+    if connection.vendor != "postgresql":
+        return
+    if sum(tally.created + tally.updated for tally in counts.values()) < ANALYZE_AFTER_ROWS:
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in WRITTEN)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
+# ---------------------------------------------------------------------------------------
+# Follow-up
+# ---------------------------------------------------------------------------------------
+
+
+def record_moves(job: Job) -> None:
+    """The stage changes the rows made, as dated moves (the day of the import), by the
+    importing user, tied to the run so that its undo takes them back."""
+    note = str(_("Imported from a spreadsheet."))
+    FollowUpMove.objects.bulk_create(
+        FollowUpMove(
+            **{FollowUpMove.field_for(type(record)): record},
+            from_stage=current,
+            to_stage=wanted,
+            moved_on=timezone.localdate(job.now),
+            recorded_by=job.user,
+            note=note,
+            import_run=job.run,
+        )
+        for record, current, wanted in job.moves
+    )
+
+
+def follow_registrations(job: Job) -> None:
+    """Pledges whose organization the file registers (or records as attending) at the
+    pledged edition move on, as they do when a clerk records it in the back office."""
+    written = (
+        Registration.history.filter(history_date=job.now, history_change_reason=job.reason)
+        .exclude(history_type="-")
+        .values("id")
+    )
+    registrations = Registration.objects.filter(pk__in=written)
+    pledges_follow_registrations(registrations=registrations, user=job.user, run=job.run)
 
 
 # ---------------------------------------------------------------------------------------

@@ -211,6 +211,8 @@ class CiftisPledgeImport(SheetImport):
                 if self.validate(pledge, row):
                     creates.append(pledge)
                 continue
+            if not self.stage_move(row, pledge, values):
+                continue
             changed = self.apply(pledge, values)
             if not changed:
                 self.counts.unchanged += 1

@@ -20,6 +20,7 @@ from deals.models import (
     CiftisPledge,
     ExchangeRate,
     Exhibitor,
+    FollowUpMove,
     ImportRun,
     InvestmentIntention,
     Visit,
@@ -101,6 +102,8 @@ class Undo:
         self.result = UndoResult()
 
     def run(self) -> None:
+        # The moves the import recorded go with the stages it set.
+        FollowUpMove.objects.filter(import_run=self.import_run).delete()
         rows = {model: self.import_rows(model) for model in MODELS}
         # An agreement changed since the import keeps its exhibitors as they are now.
         agreements = rows[Agreement].get("+", {}) | rows[Agreement].get("~", {})

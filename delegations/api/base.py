@@ -201,7 +201,18 @@ class TokenThrottle(ThrottleRates, ScopedRateThrottle):
 
 class StaffModelPermissions(permissions.DjangoModelPermissions):
     """Django's model permissions, reading included: a staff member sees a kind of
-    record only with its view permission."""
+    record only with its view permission. An action that changes a record (a move to
+    another stage) needs the change permission, whatever its method."""
+
+    CHANGING_ACTIONS = {"move"}
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) in self.CHANGING_ACTIONS:
+            if not request.user or not request.user.is_authenticated:
+                return False
+            model = self._queryset(view).model
+            return request.user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}")
+        return super().has_permission(request, view)
 
     perms_map = {
         **permissions.DjangoModelPermissions.perms_map,

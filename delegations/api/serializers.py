@@ -177,6 +177,17 @@ class OrganizationRecordSerializer(RecordSerializer):
 
 
 class RegistrationRecordSerializer(RecordSerializer):
+    """A registration; a pledge to its edition follows it (registered, attended)."""
+
+    def save_relations(self, instance: Registration, relations: dict) -> None:
+        from deals.services import pledges_follow_registrations  # deals builds on this app
+
+        request = self.context.get("request")
+        pledges_follow_registrations(
+            registrations=Registration.objects.filter(pk=instance.pk),
+            user=request.user if request else None,
+        )
+
     class Meta:
         model = Registration
         fields = [

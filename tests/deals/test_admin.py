@@ -155,7 +155,8 @@ CASES = {
             "currency": "USD",
             "stage": "expressed",
         },
-        change=("stage", "negotiating", "stage"),
+        # The stage changes by a move (tests/deals/test_services.py), not in the form.
+        change=("notes", "约谈第二次", "notes"),
         another=InvestmentIntentionFactory,
     ),
     "CIFTIS pledge": Case(
@@ -172,7 +173,7 @@ CASES = {
             "status": "pledged",
             "pledged_on": "2019-11-07",
         },
-        change=("status", "registered", "status"),
+        change=("notes", "已发邀请函", "notes"),
         another=CiftisPledgeFactory,
     ),
 }

@@ -484,7 +484,12 @@ PUBLIC_QUERIES = {
     "/api/pledges/": 4,
     "/api/statistics/ciie-2019/beijing/": 5,
 }
-STAFF_QUERIES = {path: 7 for path in STAFF_ENDPOINTS} | {"/api/staff/agreements/": 8}
+STAFF_QUERIES = {path: 7 for path in STAFF_ENDPOINTS} | {
+    # and what their records prefetch: the exhibitors, the moves
+    "/api/staff/agreements/": 9,
+    "/api/staff/investment-intentions/": 8,
+    "/api/staff/ciftis-pledges/": 8,
+}
 
 
 @pytest.mark.parametrize("path", PUBLIC_QUERIES)

@@ -1566,3 +1566,27 @@ def test_an_amount_in_a_currency_without_a_rate_is_an_error(beijing):
     assert error.column == "currency / 币种"
     assert "no exchange rate for EUR" in error.message_en
     assert edition().starts_on.isoformat() in error.message_en
+
+
+def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(beijing):
+    rows = [["name", "kind"]] + [[f"企业{n:04d}", "private"] for n in range(1000)]
+
+    with CaptureQueriesContext(connection) as queries:
+        result = import_file(csv_bytes(rows), filename="组织.csv", dry_run=False)
+
+    assert result.written
+    analyzed = [query["sql"] for query in queries if query["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        (statement,) = analyzed
+        assert '"delegations_organization"' in statement
+    else:
+        assert analyzed == []
+
+
+def test_a_small_import_leaves_the_statistics_to_the_database(beijing):
+    rows = [["name", "kind"], ["小企业", "private"]]
+
+    with CaptureQueriesContext(connection) as queries:
+        import_file(csv_bytes(rows), filename="组织.csv", dry_run=False)
+
+    assert not [query for query in queries if query["sql"].startswith("ANALYZE")]

@@ -34,6 +34,8 @@ STORY = {
     "ciftis_interest": 43,
     "ciftis_pledges": 7,
     "ciftis_pledge_countries": 6,
+    "ciftis_pledges_attended": 0,
+    "ciftis_pledge_conversion": 0.0,
 }
 NOTHING = {key: {} if key == "organizations_by_kind" else 0 for key in STORY}
 
@@ -205,6 +207,25 @@ def test_pledges_alone_make_a_sentence_of_their_own():
     assert text == (
         "7 organizations from 6 countries and regions pledged to attend the next CIFTIS."
     )
+
+
+def test_pledges_that_turned_into_attendance_are_told():
+    text = english(
+        headline(
+            NOTHING
+            | {
+                "ciftis_pledges": 7,
+                "ciftis_pledge_countries": 6,
+                "ciftis_pledges_attended": 3,
+                "ciftis_pledge_conversion": 0.428571,
+            }
+        )
+    )
+
+    assert text.endswith("pledged to attend the next CIFTIS. 3 of them attended.")
+    assert chinese(
+        headline(NOTHING | {"ciftis_pledges": 7, "ciftis_pledges_attended": 1})
+    ).endswith("其中1家已参会。")
 
 
 def test_with_nothing_recorded_the_paragraph_says_so():

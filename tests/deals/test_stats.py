@@ -45,6 +45,8 @@ KEYS = [
     "ciftis_interest",
     "ciftis_pledges",
     "ciftis_pledge_countries",
+    "ciftis_pledges_attended",
+    "ciftis_pledge_conversion",
 ]
 
 
@@ -295,6 +297,32 @@ def test_ciftis_pledges_leave_out_withdrawn_ones_and_count_distinct_countries():
     assert result["ciftis_pledge_countries"].value == 3
 
 
+def test_the_conversion_counts_the_pledges_whose_organization_attended():
+    delegation = beijing()
+    for status in ("pledged", "registered", "attended", "attended", "withdrawn"):
+        CiftisPledgeFactory(source_delegation=delegation, status=status)
+
+    result = figures(delegation)
+
+    assert result["ciftis_pledges"].value == 4
+    assert result["ciftis_pledges_attended"].value == 2
+    assert result["ciftis_pledge_conversion"].value == 0.5
+
+
+def test_the_conversion_compares_with_the_previous_editions():
+    before = beijing(2018)
+    CiftisPledgeFactory(source_delegation=before, status="attended")
+    CiftisPledgeFactory(source_delegation=before)
+    now = beijing()
+    for status in ("attended", "attended", "attended", "pledged"):
+        CiftisPledgeFactory(source_delegation=now, status=status)
+
+    conversion = figures(now)["ciftis_pledge_conversion"]
+
+    assert (conversion.value, conversion.previous) == (0.75, 0.5)
+    assert conversion.change == 0.5
+
+
 # ---------------------------------------------------------------------------------------
 # Whose records count
 # ---------------------------------------------------------------------------------------
@@ -353,6 +381,8 @@ def test_another_delegations_records_at_the_same_edition_are_left_out():
         "ciftis_interest": 0,
         "ciftis_pledges": 0,
         "ciftis_pledge_countries": 0,
+        "ciftis_pledges_attended": 0,
+        "ciftis_pledge_conversion": 0.0,
     }
 
 

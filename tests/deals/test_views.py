@@ -89,7 +89,7 @@ def test_headline_page_prints_every_figure_of_the_product(client, delegation):
         card = page.one("li", id=f"figure-{key}")
         value = card.one("span", class_="figure__value").text
         expected = figures[key].value
-        if key == "purchaser_share":
+        if key in ("purchaser_share", "ciftis_pledge_conversion"):
             assert value == f"{expected * 100:.1f}%"
         elif key == "intended_purchase_usd":
             assert card.one("span", class_="figure__exact").text == f"US${expected:,.0f}"
@@ -128,6 +128,10 @@ def test_a_linked_figure_leads_to_a_list_of_exactly_the_records_it_counts(client
     elif key == "intended_purchase_usd":
         assert fragment == "totals"
         assert target.one("h2", id="totals")
+    elif key == "ciftis_pledge_conversion":
+        assert fragment == "conversion"
+        rate = target.one("dl", class_="conversion").select("dd")[-1].text
+        assert rate == f"{figures[key].value * 100:.1f}%"
     elif key == "participants":
         download = url("delegations:organizations_download", format="json", **BEIJING_2019)
         rows = json_rows(client.get(download))

@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from deals.currencies import normalize_currency
 from deals.models import Agreement, Exhibitor
 
+from .company_admin import CompanyPagesMixin
 from .models import Delegation, Edition, Fair, Organization, Registration
 from .resources import (
     DelegationResource,
@@ -492,7 +493,7 @@ class OrganizationForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SpreadsheetExportMixin, HistoryAdmin):
+class OrganizationAdmin(CompanyPagesMixin, SpreadsheetExportMixin, HistoryAdmin):
     resource_classes = [OrganizationResource]
     form = OrganizationForm
     list_display = (
@@ -503,6 +504,7 @@ class OrganizationAdmin(SpreadsheetExportMixin, HistoryAdmin):
         "country",
         "industry",
         "annual_imports_usd",
+        "company_page",
     )
     list_filter = ("kind", "country", "illustrative")
     search_fields = ("name_zh", "name_en", "credit_code")

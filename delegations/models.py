@@ -454,6 +454,7 @@ class Organization(Recorded):
         ordering = ["name_zh"]
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
+        permissions = [("merge_organization", _("Can merge two organizations into one"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["credit_code"],

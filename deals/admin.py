@@ -3,6 +3,9 @@ exhibitors, purchase agreements, company visits, investment intentions, CIFTIS p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +15,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
@@ -28,6 +33,7 @@ from delegations.admin import (
     may_disclose,
     scope_autocomplete,
 )
+from delegations.models import Delegation
 from delegations.resources import SpreadsheetExportMixin
 
 from .models import (
@@ -38,6 +44,7 @@ from .models import (
     Exhibitor,
     FollowUpMove,
     InvestmentIntention,
+    Publication,
     Sector,
     Visit,
 )
@@ -49,7 +56,9 @@ from .resources import (
     InvestmentIntentionResource,
     VisitResource,
 )
-from .services import STAGES, Stages, follow_up_move
+from .services import STAGES, Stages, figures_publish, follow_up_move
+from .stats import headline_figures, headline_from_json
+from .views import figure_cards, kind_rows
 
 # Actions over a whole selection ("select all 20,000") work through it in slices, so
 # that memory stays flat; each slice is one UPDATE and one INSERT into the history.
@@ -133,16 +142,22 @@ class ExhibitorAdmin(SpreadsheetExportMixin, HistoryAdmin):
 # ---------------------------------------------------------------------------------------
 
 
+def date_input() -> forms.DateInput:
+    """The browser's date picker, which reads and writes ISO dates only: the value must
+    not be written in the language's format (2019年11月11日), or the picker shows none."""
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 class MoveForm(forms.Form):
     to = forms.ChoiceField(label=_("move to"))
-    moved_on = forms.DateField(label=_("moved on"), widget=forms.DateInput(attrs={"type": "date"}))
+    moved_on = forms.DateField(label=_("moved on"), widget=date_input())
     note = forms.CharField(
         label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     next_action_on = forms.DateField(
         label=_("next action on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
         help_text=_("Left empty, the next action is cleared; a final stage clears it anyway."),
     )
 
@@ -172,6 +187,11 @@ class FollowUpMoveInline(admin.TabularInline):
     @admin.display(description=_("to"))
     def to_label(self, move: FollowUpMove) -> str:
         return move.to_label
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The moves are the record's history: whoever may view the record sees them.
+        opts = self.parent_model._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -602,3 +622,212 @@ class CiftisPledgeAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin
     @admin.display(description=_("country or region"), ordering="organization__country")
     def country(self, obj: CiftisPledge) -> str:
         return obj.organization.country.name
+
+
+# ---------------------------------------------------------------------------------------
+# Publishing the figures
+# ---------------------------------------------------------------------------------------
+
+
+class PublishForm(forms.Form):
+    delegation = forms.ModelChoiceField(
+        label=_("delegation"),
+        queryset=Delegation.objects.top_level()
+        .select_related("edition")
+        .order_by("-edition__starts_on", "name_zh"),
+    )
+    as_of = forms.DateField(
+        label=_("as of"),
+        widget=date_input(),
+        help_text=_("The date the public pages say the figures are as of."),
+    )
+    note = forms.CharField(
+        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+@admin.register(Publication)
+class PublicationAdmin(admin.ModelAdmin):
+    """Publications are made on the publish page (reviewers only) and never changed or
+    deleted: every one stays readable, as the public saw it."""
+
+    list_display = ("delegation", "as_of", "published_at", "published_by", "note")
+    list_select_related = ("delegation__edition__fair", "published_by")
+    list_filter = (("delegation__edition", EditionFilter),)
+    readonly_fields = (
+        "delegation",
+        "as_of",
+        "published_at",
+        "published_by",
+        "previous_delegation",
+        "note",
+        "published_figures",
+    )
+    exclude = ("figures", "breakdowns")
+    date_hierarchy = "published_at"
+
+    @admin.display(description=_("figures"))
+    def published_figures(self, publication: Publication) -> str:
+        """The figures as the public page prints them, with the previous edition's."""
+        headline = headline_from_json(
+            publication.figures,
+            delegation=publication.delegation,
+            previous_delegation=publication.previous_delegation,
+        )
+        kind = gettext("organizations by kind")
+        rows = [
+            (card.key, capfirst(card.label), card.exact or card.value, card.previous or "–")
+            for card in figure_cards(headline)
+        ] + [
+            (
+                f"organizations_by_kind.{row.kind}",
+                f"{capfirst(kind)}: {row.label}",
+                row.value,
+                row.previous or "–",
+            )
+            for row in kind_rows(headline)
+        ]
+        return format_html(
+            '<table class="expo-published-figures"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col" class="number">{}</th><th scope="col" class="number">{}</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            gettext("figure"),
+            gettext("published"),
+            gettext("previous edition"),
+            format_html_join(
+                "",
+                '<tr data-figure="{}"><th scope="row">{}</th><td class="number">{}</td>'
+                '<td class="number">{}</td></tr>',
+                rows,
+            ),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="deals_publication_publish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "publish_url": reverse("admin:deals_publication_publish")
+            if request.user.has_perm("deals.publish_figures")
+            else None,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def publish_view(self, request: HttpRequest):
+        if not request.user.has_perm("deals.publish_figures"):
+            raise PermissionDenied
+        initial = {"as_of": timezone.localdate()}
+        if request.GET.get("delegation", "").isdigit():
+            initial["delegation"] = int(request.GET["delegation"])
+        form = PublishForm(request.POST or None, initial=initial)
+        comparison = None
+        if form.is_valid():
+            delegation = form.cleaned_data["delegation"]
+            if request.POST.get("confirm") == "yes":
+                publication = figures_publish(
+                    delegation=delegation,
+                    user=request.user,
+                    as_of=form.cleaned_data["as_of"],
+                    note=form.cleaned_data["note"],
+                )
+                self.message_user(
+                    request,
+                    gettext("The figures of %(delegation)s are published as of %(as_of)s.")
+                    % {
+                        "delegation": delegation,
+                        "as_of": date_format(publication.as_of, "DATE_FORMAT"),
+                    },
+                    level="SUCCESS",
+                )
+                return redirect(reverse("admin:deals_publication_changelist"))
+            comparison = publish_comparison(delegation)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Publish the figures"),
+            "opts": self.model._meta,
+            "form": form,
+            "comparison": comparison,
+        }
+        return TemplateResponse(request, "admin/deals/publish.html", context)
+
+
+@dataclass(frozen=True)
+class ComparedFigure:
+    """A figure (or one kind of organization) as it would be published now, beside its
+    last published value: raw, and as the public page prints it."""
+
+    key: str
+    label: str
+    live: Any
+    published: Any
+    live_shown: str
+    published_shown: str
+    changed: bool
+
+
+def publish_comparison(delegation: Delegation) -> list[ComparedFigure]:
+    """Each figure as it would be published now beside its last published value."""
+    live = headline_figures(delegation=delegation)
+    last = Publication.objects.latest_of(delegation)
+    published = (
+        headline_from_json(
+            last.figures, delegation=delegation, previous_delegation=last.previous_delegation
+        )
+        if last is not None
+        else None
+    )
+
+    def shown(headline) -> dict[str, tuple[str, str]]:
+        """Each figure's label and printed value, the kinds of organization one by one."""
+        kind = capfirst(gettext("organizations by kind"))
+        return {
+            **{
+                card.key: (capfirst(card.label), card.exact or card.value)
+                for card in figure_cards(headline)
+            },
+            **{
+                f"organizations_by_kind.{row.kind}": (f"{kind}: {row.label}", row.value)
+                for row in kind_rows(headline)
+            },
+        }
+
+    def raw(headline, key: str) -> Any:
+        name, _dot, part = key.partition(".")
+        value = headline.figures[name].value
+        return (value or {}).get(part, 0) if part else value
+
+    now = shown(live)
+    then = shown(published) if published is not None else {}
+    rows = []
+    for key, (label, live_shown) in now.items():
+        before = raw(published, key) if published is not None else None
+        after = raw(live, key)
+        rows.append(
+            ComparedFigure(
+                key=key,
+                label=label,
+                live=after,
+                published=before,
+                live_shown=live_shown,
+                published_shown=then.get(key, ("", "–"))[1],
+                changed=published is not None and after != before,
+            )
+        )
+    return rows

@@ -333,3 +333,11 @@ class InvestmentIntentionFilterSet(django_filters.FilterSet):
 
     in_tree = tree_filter()
     search = words_filter(["organization__name_zh", "organization__name_en"])
+
+
+class PublicationFilterSet(django_filters.FilterSet):
+    delegation = KeyFilter(field_name="delegation_id", lookup_expr="exact", label=_("Delegation"))
+    edition = django_filters.CharFilter(
+        field_name="delegation__edition__slug", lookup_expr="exact", label=_("Edition")
+    )
+    as_of = django_filters.DateFromToRangeFilter(field_name="as_of", label=_("As of"))

@@ -817,6 +817,73 @@ class FollowUpMove(models.Model):
 
 
 # ---------------------------------------------------------------------------------------
+# Publications: the figures as the bureau published them
+# ---------------------------------------------------------------------------------------
+
+
+class PublicationQuerySet(models.QuerySet):
+    def of(self, delegation: Delegation) -> PublicationQuerySet:
+        return self.filter(delegation=delegation)
+
+    def latest_of(self, delegation: Delegation) -> Publication | None:
+        """What the public pages and the API show of `delegation`: its latest publication."""
+        return (
+            self.of(delegation)
+            .select_related("previous_delegation__edition__fair", "published_by")
+            .order_by("-published_at", "-pk")
+            .first()
+        )
+
+
+class Publication(models.Model):
+    """The headline figures of a delegation at an edition as a reviewer published them
+    at a moment, "as of" a date: what the public reads until the next publication,
+    while staff keep working on the records. Never changed once made."""
+
+    delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        related_name="publications",
+        verbose_name=_("delegation"),
+    )
+    as_of = models.DateField(_("as of"), help_text=_("The date the figures are published as of."))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    # What the figures were compared with, as it was at the moment.
+    previous_delegation = models.ForeignKey(
+        Delegation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compared with"),
+    )
+    # `Headline.as_json()` of the moment, and the breakdowns the headline page charts.
+    figures = models.JSONField(_("figures"))
+    breakdowns = models.JSONField(_("breakdowns"), default=dict)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("publication of the figures")
+        verbose_name_plural = _("publications of the figures")
+        permissions = [("publish_figures", _("Can publish the figures of a delegation"))]
+        indexes = [models.Index(fields=["delegation", "-published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} · {self.as_of}"
+
+
+# ---------------------------------------------------------------------------------------
 # Spreadsheet imports
 # ---------------------------------------------------------------------------------------
 

@@ -7,16 +7,17 @@ recorded it."""
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from delegations.models import Registration, RegistrationStatus
+from delegations.models import Delegation, Registration, RegistrationStatus
 
 from .models import (
     Agreement,
@@ -26,8 +27,17 @@ from .models import (
     IntentionStage,
     InvestmentIntention,
     PledgeStatus,
+    Publication,
 )
 from .sheets import EN, ZH, Bilingual, Message
+from .stats import (
+    agreements_by_sector,
+    exhibitors_by_country,
+    headline_figures,
+    shares_as_json,
+)
+
+logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------
 # What each stage allows
@@ -243,3 +253,46 @@ def pledges_follow_registrations(
             )
         )
     return moves
+
+
+# ---------------------------------------------------------------------------------------
+# Publishing
+# ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def figures_publish(
+    *, delegation: Delegation, user, as_of: datetime.date | None = None, note: str = ""
+) -> Publication:
+    """Publish the figures of `delegation` at its edition as they are now, as of `as_of`
+    (today by default): the public pages and the API show them until the next
+    publication. Only a user with `deals.publish_figures` (reviewers) may; `user=None`
+    is the system (the seeds)."""
+    if user is not None and not user.has_perm("deals.publish_figures"):
+        raise PermissionDenied(gettext("Only reviewers publish the figures."))
+    headline = headline_figures(delegation=delegation)
+    publication = Publication(
+        delegation=delegation,
+        as_of=as_of or timezone.localdate(),
+        published_by=user,
+        note=note,
+        previous_delegation=headline.previous_delegation,
+        figures=headline.as_json(),
+        breakdowns={
+            "agreements_by_sector": shares_as_json(agreements_by_sector(delegation=delegation)),
+            "exhibitors_by_country": shares_as_json(exhibitors_by_country(delegation=delegation)),
+        },
+    )
+    publication.full_clean()
+    publication.save()
+    logger.info(
+        "figures published",
+        extra={
+            "event": "figures_published",
+            "publication": publication.pk,
+            "delegation": delegation.pk,
+            "as_of": publication.as_of.isoformat(),
+            "user": getattr(user, "pk", None),
+        },
+    )
+    return publication

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -39,6 +40,7 @@ from .models import (
     CiftisPledge,
     InvestmentIntention,
     PledgeStatus,
+    Publication,
     Visit,
 )
 
@@ -129,6 +131,101 @@ class Headline:
                 "basis": figure.basis,
             }
         return data
+
+
+def headline_from_json(
+    data: dict[str, Any], *, delegation: Delegation, previous_delegation: Delegation | None
+) -> Headline:
+    """A Headline as `Headline.as_json()` wrote it (a publication's figures). A figure
+    added to the product after the publication reads as nothing recorded."""
+    figures = {}
+    for key in FIGURE_LABELS:
+        found = data.get(key)
+        if found is None:
+            figures[key] = Figure(key, _EMPTY.get(key, 0), None, None, BASIS_NONE)
+            continue
+        value, previous = found["value"], found["previous"]
+        if key == "intended_purchase_usd":
+            value = Decimal(str(value))
+            previous = None if previous is None else Decimal(str(previous))
+        figures[key] = Figure(key, value, previous, found["change"], found["basis"])
+    return Headline(
+        delegation=delegation,
+        edition=delegation.edition,
+        previous_delegation=previous_delegation,
+        figures=figures,
+        illustrative=bool(data.get("illustrative")),
+    )
+
+
+_EMPTY: dict[str, FigureValue] = {
+    "intended_purchase_usd": ZERO_USD,
+    "purchaser_share": 0.0,
+    "ciftis_pledge_conversion": 0.0,
+    "organizations_by_kind": {},
+}
+
+
+def shares_as_json(shares: list[Share]) -> list[dict[str, Any]]:
+    """A breakdown as a publication keeps it: each group's key, count and names."""
+    rows = []
+    for share in shares:
+        with translation.override("zh-hans"):
+            zh = str(share.label)
+        with translation.override("en"):
+            en = str(share.label)
+        rows.append({"key": share.key, "value": share.value, "name_zh": zh, "name_en": en})
+    return rows
+
+
+def shares_from_json(rows: list[dict[str, Any]]) -> list[Share]:
+    return [
+        Share(
+            key=row["key"],
+            label=_bilingual_lazy(row["name_zh"], row["name_en"]),
+            value=row["value"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class PublishedFigures:
+    """A publication read back: its headline figures and the breakdowns it charted."""
+
+    publication: Publication
+    headline: Headline
+    sectors: list[Share]
+    countries: list[Share]
+
+
+def published_figures(
+    *, delegation: Delegation, publication_id: int | None = None
+) -> PublishedFigures | None:
+    """The figures of `delegation` as last published (or as published in the
+    publication `publication_id` of it), in one query; None when never published."""
+    if publication_id is None:
+        publication = Publication.objects.latest_of(delegation)
+    else:
+        publication = (
+            Publication.objects.of(delegation)
+            .select_related("previous_delegation__edition__fair", "published_by")
+            .filter(pk=publication_id)
+            .first()
+        )
+    if publication is None:
+        return None
+    breakdowns = publication.breakdowns or {}
+    return PublishedFigures(
+        publication=publication,
+        headline=headline_from_json(
+            publication.figures,
+            delegation=delegation,
+            previous_delegation=publication.previous_delegation,
+        ),
+        sectors=shares_from_json(breakdowns.get("agreements_by_sector", [])),
+        countries=shares_from_json(breakdowns.get("exhibitors_by_country", [])),
+    )
 
 
 def headline_figures(*, delegation: Delegation) -> Headline:

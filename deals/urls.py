@@ -14,6 +14,11 @@ urlpatterns = [
         views.FiguresDownloadView.as_view(),
         name="figures_download",
     ),
+    path(
+        f"{DELEGATION}/publications/",
+        views.PublicationListView.as_view(),
+        name="publications",
+    ),
     path(f"{DELEGATION}/agreements/", views.AgreementListView.as_view(), name="agreements"),
     path(
         f"{DELEGATION}/agreements.<download:format>",

@@ -14,11 +14,13 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
+from delegations.api.base import MAX_KEY
 from delegations.models import Delegation, OrganizationKind, Registration
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
@@ -41,7 +43,7 @@ from .disclosure import (
     public_rows,
 )
 from .filters import AgreementFilterSet, ExhibitorFilterSet, PledgeFilterSet
-from .models import Agreement, CiftisPledge, Exhibitor, PledgeStatus
+from .models import Agreement, CiftisPledge, Exhibitor, PledgeStatus, Publication
 from .press import press_paragraphs
 from .stats import (
     BASIS_NONE,
@@ -49,11 +51,11 @@ from .stats import (
     Headline,
     agreements_by_sector,
     cached,
-    cached_headline_figures,
     cached_many,
     exhibitors_by_country,
     headline_figures,
     pledge_conversion,
+    published_figures,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -172,47 +174,149 @@ def kind_rows(headline: Headline) -> list[KindRow]:
     return rows
 
 
-class HeadlineView(DelegationPageMixin, TemplateView):
+@dataclass(frozen=True)
+class ShownFigures:
+    """The figures a page shows: a publication's, or the live ones (staff preview)."""
+
+    headline: Headline
+    sectors: list
+    countries: list
+    publication: Publication | None
+    live: bool
+
+
+class FiguresSourceMixin(DelegationPageMixin):
+    """The public reads the figures as the bureau last published them (or an earlier
+    publication, `?publication=<id>`); staff may preview the live ones
+    (`?figures=live`), on an answer no shared cache keeps."""
+
+    def wants_live(self) -> bool:
+        if self.request.GET.get("figures") != "live":
+            return False
+        user = self.request.user
+        return user.is_authenticated and user.is_staff and user.has_perm("deals.view_agreement")
+
+    def shown_figures(self) -> ShownFigures | None:
+        delegation = self.delegation
+        if self.wants_live():
+            values = cached_many(
+                delegation=delegation,
+                computes={
+                    "headline": partial(headline_figures, delegation=delegation),
+                    "agreements_by_sector": partial(agreements_by_sector, delegation=delegation),
+                    "exhibitors_by_country": partial(exhibitors_by_country, delegation=delegation),
+                },
+            )
+            return ShownFigures(
+                headline=values["headline"],
+                sectors=values["agreements_by_sector"],
+                countries=values["exhibitors_by_country"],
+                publication=None,
+                live=True,
+            )
+        wanted = self.request.GET.get("publication")
+        if wanted is not None and not (wanted.isdigit() and int(wanted) <= MAX_KEY):
+            raise Http404("No such publication.")
+        published = published_figures(
+            delegation=delegation, publication_id=int(wanted) if wanted else None
+        )
+        if published is None:
+            if wanted:
+                raise Http404("No such publication of this delegation.")
+            return None
+        return ShownFigures(
+            headline=published.headline,
+            sectors=published.sectors,
+            countries=published.countries,
+            publication=published.publication,
+            live=False,
+        )
+
+    def private_if_live(self, response: HttpResponse) -> HttpResponse:
+        if self.wants_live():
+            patch_cache_control(response, private=True, no_store=True)
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+class HeadlineView(FiguresSourceMixin, TemplateView):
     """A delegation's headline figures at an edition, each linked to its records."""
 
     template_name = "deals/headline.html"
     section = "headline"
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.private_if_live(super().get(request, *args, **kwargs))
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         delegation = self.delegation
-        values = cached_many(
-            delegation=delegation,
-            computes={
-                "headline": partial(headline_figures, delegation=delegation),
-                "agreements_by_sector": partial(agreements_by_sector, delegation=delegation),
-                "exhibitors_by_country": partial(exhibitors_by_country, delegation=delegation),
-            },
+        shown = self.shown_figures()
+        user = self.request.user
+        context.update(
+            shown=shown,
+            may_preview=user.is_authenticated
+            and user.is_staff
+            and user.has_perm("deals.view_agreement"),
+            publications_url=self.url("deals:publications"),
+            other_editions=Delegation.objects.for_page()
+            .filter(slug=delegation.slug, parent__isnull=delegation.parent_id is None)
+            .exclude(pk=delegation.pk)
+            .order_by("-edition__starts_on"),
+            other_delegations=Delegation.objects.for_index()
+            .filter(edition=delegation.edition_id)
+            .exclude(pk=delegation.top.pk),
         )
-        headline = values["headline"]
+        if shown is None:
+            context["illustrative"] = delegation.illustrative
+            return context
+        headline = shown.headline
+        query = (
+            "?figures=live"
+            if shown.live
+            else (
+                f"?publication={shown.publication.pk}"
+                if self.request.GET.get("publication")
+                else ""
+            )
+        )
         context.update(
             headline=headline,
             cards=figure_cards(headline),
             kinds=kind_rows(headline),
             press=press_paragraphs(headline=headline),
             charts=[
-                charts.sector_chart(shares=values["agreements_by_sector"]),
-                charts.country_chart(shares=values["exhibitors_by_country"]),
+                charts.sector_chart(shares=shown.sectors),
+                charts.country_chart(shares=shown.countries),
                 charts.kind_chart(headline=headline),
                 charts.comparison_chart(headline=headline),
             ],
-            illustrative=headline.illustrative,
+            illustrative=headline.illustrative or delegation.illustrative,
             downloads=[
-                {"format": fmt_, "url": self.url("deals:figures_download", format=fmt_)}
+                {"format": fmt_, "url": self.url("deals:figures_download", format=fmt_) + query}
                 for fmt_ in ("csv", "json")
             ],
-            other_editions=Delegation.objects.for_page()
-            .filter(slug=self.delegation.slug, parent__isnull=self.delegation.parent_id is None)
-            .exclude(pk=self.delegation.pk)
-            .order_by("-edition__starts_on"),
-            other_delegations=Delegation.objects.for_index()
-            .filter(edition=self.delegation.edition_id)
-            .exclude(pk=self.delegation.top.pk),
+        )
+        return context
+
+
+class PublicationListView(DelegationPageMixin, TemplateView):
+    """Every publication of a delegation's figures, latest first, each readable."""
+
+    template_name = "deals/publications.html"
+    section = "headline"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        headline_url = self.url("deals:headline")
+        publications = Publication.objects.of(self.delegation).order_by("-published_at", "-pk")
+        context.update(
+            title=_("Publications of the figures"),
+            publications=[
+                {"publication": publication, "url": f"{headline_url}?publication={publication.pk}"}
+                for publication in publications
+            ],
+            illustrative=self.delegation.illustrative,
         )
         return context
 
@@ -225,7 +329,8 @@ def cached_breakdown(compute: Callable[..., T], delegation: Delegation) -> T:
 
 
 def latest_default_delegation() -> Delegation | None:
-    """The installation's default delegation at the latest edition where it has records."""
+    """The installation's default delegation at the latest edition whose figures are
+    published, else at the latest edition where it has records."""
     # Two levels down: the delegation of the outer query, not the agreement's own key.
     tree = Delegation.objects.tree_keys(OuterRef(OuterRef("pk")))
     has_records = Q(Exists(Agreement.objects.filter(delegation__in=tree))) | Q(
@@ -235,7 +340,8 @@ def latest_default_delegation() -> Delegation | None:
         Delegation.objects.for_page()
         .filter(slug=settings.EXPO["DEFAULT_DELEGATION"], parent__isnull=True)
         .filter(has_records)
-        .order_by("-edition__starts_on")
+        .annotate(published=Exists(Publication.objects.filter(delegation=OuterRef("pk"))))
+        .order_by("-published", "-edition__starts_on")
         .first()
     )
 
@@ -254,12 +360,28 @@ class HomeView(HeadlineView):
         return super().get(request, *args, **kwargs)
 
 
-class FiguresDownloadView(DelegationPageMixin, View):
-    """The headline figures as CSV (one row a figure) or as the statistics JSON."""
+def publication_json(shown: ShownFigures) -> dict[str, Any]:
+    """What a download or the API says of the figures' source."""
+    if shown.live:
+        return {"live": True}
+    publication = shown.publication
+    return {
+        "id": publication.pk,
+        "as_of": publication.as_of.isoformat(),
+        "published_at": publication.published_at.isoformat(),
+    }
+
+
+class FiguresDownloadView(FiguresSourceMixin, View):
+    """The headline figures shown on the page (as published, or an earlier publication,
+    or live for staff) as CSV (one row a figure) or as the statistics JSON, which says
+    which publication it is under the key `publication`."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        headline = cached_headline_figures(delegation=self.delegation)
-        data = headline.as_json()
+        shown = self.shown_figures()
+        if shown is None:
+            raise Http404("The figures of this delegation are not published yet.")
+        data = shown.headline.as_json()
         rows = [
             {"key": key, **data[key], "label": label}
             for key, label in FIGURE_LABELS.items()
@@ -277,14 +399,15 @@ class FiguresDownloadView(DelegationPageMixin, View):
             for kind, label in OrganizationKind.choices
         ]
         if kwargs["format"] == "json":
-            from django.http import JsonResponse
-
-            response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+            response = JsonResponse(
+                {**data, "publication": publication_json(shown)},
+                json_dumps_params={"ensure_ascii": False},
+            )
             response["Content-Disposition"] = (
                 f'attachment; filename="{self.delegation.slug}-'
                 f'{self.delegation.edition.slug}-figures.json"'
             )
-            return response
+            return self.private_if_live(response)
         columns = [
             Column("key", _("Key"), lambda row: row["key"]),
             Column("label", _("Figure"), lambda row: str(row["label"])),
@@ -293,12 +416,14 @@ class FiguresDownloadView(DelegationPageMixin, View):
             Column("change", _("Change"), lambda row: row["change"], numeric=True),
             Column("basis", _("Basis"), lambda row: row["basis"]),
         ]
-        return download_response(
-            format="csv",
-            filename=f"{self.delegation.slug}-{self.delegation.edition.slug}-figures",
-            columns=columns,
-            rows=rows,
-            meta={},
+        return self.private_if_live(
+            download_response(
+                format="csv",
+                filename=f"{self.delegation.slug}-{self.delegation.edition.slug}-figures",
+                columns=columns,
+                rows=rows,
+                meta={},
+            )
         )
 
 

@@ -10,6 +10,7 @@ with their change history; the database's constraints stand behind them.
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from deals.models import (
     ExchangeRate,
     Exhibitor,
     InvestmentIntention,
+    Publication,
     Sector,
     Visit,
 )
@@ -210,7 +212,33 @@ class _Loader:
         self._visits()
         self._intentions()
         self._pledges()
+        self._publications()
         return self.tallies
+
+    def _publications(self) -> None:
+        """The figures of each trading delegation published as the bureau published the
+        story's: on the Monday after its expo ("the commerce bureau said on Monday"),
+        older editions first. A delegation already published is left as it is."""
+        from deals.services import figures_publish
+
+        delegations = sorted(
+            (d for d in self.delegations.values() if d.parent_id is None),
+            key=lambda d: d.edition.starts_on,
+        )
+        published = set(
+            Publication.objects.filter(delegation__in=delegations).values_list(
+                "delegation_id", flat=True
+            )
+        )
+        created = 0
+        for delegation in delegations:
+            if delegation.pk in published:
+                continue
+            ends = delegation.edition.ends_on
+            monday = ends + datetime.timedelta(days=(7 - ends.weekday()) % 7 or 7)
+            figures_publish(delegation=delegation, user=None, as_of=monday)
+            created += 1
+        self.tallies.append(Tally(Publication, created, len(delegations) - created))
 
     @staticmethod
     def _require(what: str, found: dict, wanted: Iterable[str]) -> None:

@@ -115,6 +115,7 @@ PUBLIC_LISTS = [
     "/api/exhibitors/",
     "/api/agreements/",
     "/api/pledges/",
+    "/api/publications/",
 ]
 
 

@@ -241,6 +241,15 @@ def district(parent: Delegation, slug: str = "chaoyang") -> Delegation:
     )
 
 
+def publish(*delegations: Delegation) -> None:
+    """Publish the figures of each delegation as they are now, as a reviewer would: the
+    public pages show published figures only."""
+    from deals.services import figures_publish
+
+    for delegation in delegations:
+        figures_publish(delegation=delegation, user=None, as_of=datetime.date(2019, 11, 11))
+
+
 def agreement_in(delegation: Delegation, **kwargs: Any) -> Agreement:
     """A counted agreement of a new buyer registered in `delegation`."""
     if "registration" not in kwargs:

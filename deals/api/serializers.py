@@ -25,6 +25,7 @@ from ..models import (
     Exhibitor,
     FollowUpMove,
     InvestmentIntention,
+    Publication,
     Sector,
     Visit,
 )
@@ -128,6 +129,23 @@ class FigureSerializer(serializers.Serializer):
     )
 
 
+class PublicationSerializer(serializers.ModelSerializer):
+    """A publication of a delegation's figures (its figures: /api/statistics/...)."""
+
+    edition = serializers.CharField(source="delegation.edition.slug", read_only=True)
+    delegation_slug = serializers.CharField(source="delegation.slug", read_only=True)
+
+    class Meta:
+        model = Publication
+        fields = ["id", "delegation", "delegation_slug", "edition", "as_of", "published_at", "note"]
+
+
+class PublicationInfoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    as_of = serializers.DateField()
+    published_at = serializers.DateTimeField()
+
+
 class NamesSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name_zh = serializers.CharField()
@@ -142,6 +160,9 @@ class StatisticsSerializer(serializers.Serializer):
     edition = NamesSerializer()
     previous_edition = serializers.CharField(allow_null=True)
     illustrative = serializers.BooleanField()
+    publication = PublicationInfoSerializer(
+        allow_null=True, help_text=_("Which publication these are; null for live figures.")
+    )
 
     def get_fields(self):
         fields = super().get_fields()

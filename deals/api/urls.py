@@ -11,6 +11,7 @@ router.register("sectors", views.SectorViewSet, basename="sector")
 router.register("exhibitors", views.ExhibitorViewSet, basename="exhibitor")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("pledges", views.PledgeViewSet, basename="pledge")
+router.register("publications", views.PublicationViewSet, basename="publication")
 router.register("staff/sectors", views.SectorRecordViewSet, basename="staff-sector")
 router.register(
     "staff/exchange-rates", views.ExchangeRateRecordViewSet, basename="staff-exchange-rate"
@@ -32,6 +33,11 @@ urlpatterns = [
         "statistics/<slug:edition>/<slug:delegation>/",
         views.StatisticsView.as_view(),
         name="statistics",
+    ),
+    path(
+        "staff/statistics/<slug:edition>/<slug:delegation>/",
+        views.LiveStatisticsView.as_view(),
+        name="staff-statistics",
     ),
     *router.urls,
 ]

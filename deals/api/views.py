@@ -5,15 +5,17 @@ public agreements turn into `PublicAgreement` rows before they are printed."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delegations.api.base import PublicThrottle, PublicViewSet, StaffViewSet
+from delegations.api.base import MAX_KEY, IsStaff, PublicThrottle, PublicViewSet, StaffViewSet
 from delegations.models import Delegation
 
 from ..disclosure import public_rows
@@ -24,6 +26,7 @@ from ..filters import (
     ExhibitorApiFilterSet,
     InvestmentIntentionFilterSet,
     PledgeApiFilterSet,
+    PublicationFilterSet,
     SectorFilterSet,
     VisitFilterSet,
 )
@@ -34,11 +37,12 @@ from ..models import (
     Exhibitor,
     InvestmentIntention,
     PledgeStatus,
+    Publication,
     Sector,
     Visit,
 )
 from ..services import follow_up_move
-from ..stats import cached_headline_figures
+from ..stats import cached_headline_figures, published_figures
 from . import serializers
 
 # ---------------------------------------------------------------------------------------
@@ -106,9 +110,10 @@ class PledgeViewSet(PublicViewSet):
 
 
 class StatisticsView(APIView):
-    """The headline figures of a delegation at an edition, its sub-delegations'
-    records included, each with the previous edition's figure, the change and its
-    basis: the same numbers as the public pages, from the same cache."""
+    """The headline figures of a delegation at an edition, its sub-delegations' records
+    included, each with the previous edition's figure, the change and its basis, as the
+    bureau last published them (or as in the publication `?publication=<id>`): the
+    numbers of the public pages. `publication` says which publication they are."""
 
     authentication_classes: tuple = ()
     permission_classes = (permissions.AllowAny,)
@@ -120,13 +125,50 @@ class StatisticsView(APIView):
         parameters=[
             OpenApiParameter("edition", str, OpenApiParameter.PATH, description="ciie-2019"),
             OpenApiParameter("delegation", str, OpenApiParameter.PATH, description="beijing"),
+            OpenApiParameter(
+                "publication",
+                int,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="An earlier publication's id (see /api/publications/).",
+            ),
         ],
     )
     def get(self, request: Request, edition: str, delegation: str) -> Response:
         found = get_object_or_404(
             Delegation.objects.for_page(), edition__slug=edition, slug=delegation
         )
-        return Response(cached_headline_figures(delegation=found).as_json())
+        wanted = request.query_params.get("publication")
+        if wanted is not None and not (wanted.isdigit() and int(wanted) <= MAX_KEY):
+            raise NotFound(gettext("No such publication."))
+        published = published_figures(
+            delegation=found, publication_id=int(wanted) if wanted else None
+        )
+        if published is None:
+            raise NotFound(gettext("The figures of this delegation are not published yet."))
+        publication = published.publication
+        return Response(
+            {
+                **published.headline.as_json(),
+                "publication": {
+                    "id": publication.pk,
+                    "as_of": publication.as_of.isoformat(),
+                    "published_at": publication.published_at.isoformat(),
+                },
+            }
+        )
+
+
+class PublicationViewSet(PublicViewSet):
+    """Every publication of the figures, latest first: filter by `delegation` (id) or
+    `edition` (slug); read one's figures at /api/statistics/{edition}/{delegation}/
+    ?publication={id}."""
+
+    queryset = Publication.objects.select_related("delegation__edition").order_by(
+        "-published_at", "-pk"
+    )
+    serializer_class = serializers.PublicationSerializer
+    filterset_class = PublicationFilterSet
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,6 +201,33 @@ class FollowUpViewSetMixin:
             **extra,
         )
         return Response(serializers.FollowUpMoveSerializer(move).data, status=201)
+
+
+class LiveStatisticsView(APIView):
+    """The headline figures as they are now, not yet published: for staff (who may
+    view agreements) to check before a reviewer publishes."""
+
+    authentication_classes = StaffViewSet.authentication_classes
+    permission_classes = (permissions.IsAuthenticated, IsStaff)
+    throttle_classes = StaffViewSet.throttle_classes
+    staff_api = True
+
+    @extend_schema(
+        responses=serializers.StatisticsSerializer,
+        parameters=[
+            OpenApiParameter("edition", str, OpenApiParameter.PATH, description="ciie-2019"),
+            OpenApiParameter("delegation", str, OpenApiParameter.PATH, description="beijing"),
+        ],
+    )
+    def get(self, request: Request, edition: str, delegation: str) -> Response:
+        if not request.user.has_perm("deals.view_agreement"):
+            raise PermissionDenied()
+        found = get_object_or_404(
+            Delegation.objects.for_page(), edition__slug=edition, slug=delegation
+        )
+        return Response(
+            {**cached_headline_figures(delegation=found).as_json(), "publication": None}
+        )
 
 
 class SectorRecordViewSet(StaffViewSet):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from deals.models import AgreementStatus
+from deals.services import figures_publish
 from delegations.models import OrganizationKind, RegistrationStatus
 from tests import factories
 from tests.factories import (
@@ -228,6 +229,8 @@ def population(transactional_db) -> Population:
     AgreementFactory(registration=district_buyer, exhibitors=[exhibitors[0]])
     AgreementFactory(registration=buyers[1], status=AgreementStatus.CANCELLED)
     CiftisPledgeFactory(source_delegation=beijing)
+    figures_publish(delegation=bj_2018, user=None)
+    figures_publish(delegation=beijing, user=None)
 
     return Population(
         agreements=len(buyers) + 2,

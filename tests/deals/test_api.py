@@ -34,7 +34,7 @@ from tests.factories import (
     edition,
     staff_member,
 )
-from tests.pages import agreement_in, beijing, district, populate, shanghai
+from tests.pages import agreement_in, beijing, district, populate, publish, shanghai
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def spellings(amount: Decimal) -> list[str]:
 def secret_agreement() -> Agreement:
     current = beijing()
     agreement_in(current, reference="OPEN-1", amount=Decimal("1000000"), is_public=True)
-    return agreement_in(
+    secret = agreement_in(
         current,
         reference="SECRET-1",
         amount=SECRET,
@@ -63,6 +63,8 @@ def secret_agreement() -> Agreement:
         is_public=False,
         notes="buyer asked us to keep it quiet",
     )
+    publish(current)
+    return secret
 
 
 def test_an_undisclosed_amount_is_null_in_the_public_list_and_its_record(secret_agreement):
@@ -91,6 +93,7 @@ def test_no_undisclosed_amount_appears_in_any_public_response(secret_agreement):
         "/api/agreements/?ordering=-amount_usd",
         "/api/agreements/?ordering=amount",
         "/api/statistics/ciie-2019/beijing/",
+        "/api/publications/",
         "/api/schema/",
     ]
     for address in addresses:
@@ -437,16 +440,62 @@ def test_staff_lists_of_visits_and_intentions_filter_too():
 # ---------------------------------------------------------------------------------------
 
 
-def test_the_statistics_endpoint_gives_the_figures_of_the_statistics_command():
+def test_the_statistics_endpoint_gives_the_published_figures_of_the_statistics_command():
     populate(beijing(2018), 3, start=500)
-    populate(beijing(), 12)
+    current = beijing()
+    populate(current, 12)
+    publish(current)
     out = StringIO()
     call_command("statistics", edition="ciie-2019", delegation="beijing", json=True, stdout=out)
 
     response = APIClient().get("/api/statistics/ciie-2019/beijing/")
 
     assert response.status_code == 200
-    assert response.json() == json.loads(out.getvalue())
+    figures = response.json()
+    assert figures.pop("publication")["as_of"] == "2019-11-11"
+    assert figures == json.loads(out.getvalue())
+
+
+def test_the_statistics_of_a_delegation_never_published_are_a_404_that_says_so():
+    agreement_in(beijing())
+
+    response = APIClient().get("/api/statistics/ciie-2019/beijing/")
+
+    assert response.status_code == 404
+    assert "not published" in response.json()["detail"]
+
+
+def test_the_statistics_stay_as_published_until_the_next_publication_and_earlier_ones_stay():
+    current = beijing()
+    agreement_in(current)
+    publish(current)
+    agreement_in(current)
+    client = APIClient()
+
+    latest = client.get("/api/statistics/ciie-2019/beijing/").json()
+    publish(current)
+    listed = client.get(f"/api/publications/?delegation={current.pk}").json()["results"]
+    newest = client.get("/api/statistics/ciie-2019/beijing/").json()
+    earlier = client.get(f"/api/statistics/ciie-2019/beijing/?publication={listed[-1]['id']}")
+
+    assert latest["agreements"]["value"] == 1
+    assert newest["agreements"]["value"] == 2
+    assert [row["delegation"] for row in listed] == [current.pk, current.pk]
+    assert earlier.json()["agreements"]["value"] == 1
+    assert client.get("/api/statistics/ciie-2019/beijing/?publication=999999").status_code == 404
+
+
+def test_staff_read_the_live_figures_before_they_are_published():
+    current = beijing()
+    agreement_in(current)
+
+    live = client_for("data_entry").get("/api/staff/statistics/ciie-2019/beijing/")
+    anonymous = APIClient().get("/api/staff/statistics/ciie-2019/beijing/")
+
+    assert live.status_code == 200
+    assert live.json()["agreements"]["value"] == 1
+    assert live.json()["publication"] is None
+    assert anonymous.status_code == 401
 
 
 def test_the_statistics_of_an_unknown_delegation_are_a_404():
@@ -465,6 +514,8 @@ def test_the_statistics_of_an_unknown_delegation_are_a_404():
 def rows(request):
     current = beijing()
     populate(current, request.param)
+    for _ in range(1 + request.param // 10):
+        publish(current)
     for n in range(request.param):
         ExchangeRateFactory(valid_on=datetime.date(2019, 1, 1) + datetime.timedelta(days=n))
     return request.param
@@ -482,7 +533,8 @@ PUBLIC_QUERIES = {
     "/api/exhibitors/": 4,
     "/api/agreements/": 5,
     "/api/pledges/": 4,
-    "/api/statistics/ciie-2019/beijing/": 5,
+    "/api/publications/": 4,
+    "/api/statistics/ciie-2019/beijing/": 4,
 }
 STAFF_QUERIES = {path: 7 for path in STAFF_ENDPOINTS} | {
     # and what their records prefetch: the exhibitors, the moves

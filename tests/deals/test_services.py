@@ -301,6 +301,17 @@ def test_the_move_page_offers_the_allowed_stages_and_records_the_move(client):
     )
 
 
+def test_the_moves_are_listed_on_the_record_for_whoever_may_view_it(client):
+    intention = InvestmentIntentionFactory(delegation=beijing())
+    follow_up_move(record=intention, to=IntentionStage.NEGOTIATING, user=None, note="first meeting")
+    client.force_login(staff_member(DATA_ENTRY))
+
+    page = client.get(reverse("admin:deals_investmentintention_change", args=[intention.pk]))
+
+    assert page.status_code == 200
+    assert "first meeting" in page.content.decode()
+
+
 def test_the_move_page_refuses_a_date_ahead_with_the_reason(client):
     agreement = make("agreement")
     client.force_login(staff_member(DATA_ENTRY))

@@ -9,19 +9,26 @@ from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from deals.importer import import_file
-from deals.models import Agreement, AgreementKind, AgreementStatus, PledgeStatus
+from deals.models import Agreement, AgreementKind, AgreementStatus, PledgeStatus, Publication
+from deals.services import figures_publish
 from deals.stats import FIGURE_LABELS, headline_figures
 from delegations.models import Delegation, OrganizationKind, RegistrationStatus
 from tests.factories import (
+    DATA_ENTRY,
+    REVIEWERS,
     CiftisPledgeFactory,
     ExhibitorFactory,
     OrganizationFactory,
     RegistrationFactory,
     SectorFactory,
     VisitFactory,
+    staff_member,
 )
 from tests.pages import (
     BEIJING_2019,
@@ -35,7 +42,9 @@ from tests.pages import (
     json_rows,
     link,
     list_rows,
+    parse,
     populate,
+    publish,
     record_count,
     shanghai,
     table_rows,
@@ -66,6 +75,7 @@ def delegation() -> Delegation:
         agreement_in(previous)
     current = beijing()
     populate(current, 24)
+    publish(current)
     return current
 
 
@@ -159,6 +169,7 @@ def test_each_figure_states_its_change_and_basis_against_the_previous_edition(cl
     current = beijing()
     for _ in range(3):
         agreement_in(current)
+    publish(current)
 
     page = get_page(client, bj("deals:headline"))
 
@@ -176,6 +187,7 @@ def test_registrations_compare_with_the_previous_editions_attendance_where_recor
     current = beijing()
     for _ in range(3):
         RegistrationFactory(delegation=current)
+    publish(current)
 
     page = get_page(client, bj("deals:headline"))
 
@@ -186,7 +198,9 @@ def test_registrations_compare_with_the_previous_editions_attendance_where_recor
 
 
 def test_without_a_previous_edition_the_page_says_there_is_no_comparison(client):
-    agreement_in(beijing())
+    current = beijing()
+    agreement_in(current)
+    publish(current)
 
     page = get_page(client, bj("deals:headline"))
 
@@ -263,7 +277,9 @@ def test_an_unknown_delegation_or_edition_is_not_found(client, delegation):
 
 def test_home_page_shows_the_default_delegation_at_its_latest_edition_with_records(client):
     agreement_in(beijing(2018))
-    agreement_in(beijing(2019))
+    current = beijing(2019)
+    agreement_in(current)
+    publish(current)
     beijing(2020)  # registered for the next expo, nothing recorded yet
 
     page = get_page(client, url("deals:home"))
@@ -379,6 +395,7 @@ def test_one_demo_agreement_marks_the_headline_page_illustrative(client):
     current = beijing()
     agreement_in(current)
     agreement_in(current, illustrative=True)
+    publish(current)
 
     page = get_page(client, bj("deals:headline"))
 
@@ -414,6 +431,7 @@ def secrets() -> Delegation:
         agreement_in(current, amount=amount, is_public=False, sector=sector)
     agreement_in(current, amount=Decimal("1000000"), is_public=True, sector=sector)
     agreement_in(current, amount=Decimal("2000000"), is_public=True)
+    publish(current)
     return current
 
 
@@ -812,7 +830,9 @@ def test_the_figures_json_is_the_statistics_object(client, delegation):
 
     response = client.get(url("deals:figures_download", format="json", **BEIJING_2019))
 
-    assert json.loads(response.content) == json.loads(out.getvalue())
+    published = json.loads(response.content)
+    assert published.pop("publication")["as_of"] == "2019-11-11"
+    assert published == json.loads(out.getvalue())
 
 
 def test_the_figures_csv_has_a_row_for_every_figure_and_kind(client, delegation):
@@ -839,8 +859,9 @@ def test_the_figures_csv_has_a_row_for_every_figure_and_kind(client, delegation)
 # values in two queries (the generation token, then the values) and writes each missing
 # one with a few more; ATOMIC_REQUESTS adds a savepoint and its release.
 QUERIES = {
-    "/en/": (39, 8),
-    "/en/ciie-2019/beijing/": (39, 8),
+    # The figures come from their publication: one query, nothing to cache.
+    "/en/": (7, 7),
+    "/en/ciie-2019/beijing/": (7, 7),
     "/en/ciie-2019/beijing/organizations/": (6, 6),
     "/en/ciie-2019/beijing/organizations/?kind=private&purchaser=yes&q=Buyer": (6, 6),
     "/en/ciie-2019/beijing/agreements/": (48, 11),
@@ -850,8 +871,8 @@ QUERIES = {
     "/en/ciie-2019/beijing/exhibitors/?country=JP": (21, 9),
     "/en/ciie-2019/beijing/pledges/": (21, 8),
     "/en/ciie-2019/beijing/pledges/?status=pledged": (21, 8),
-    "/en/ciie-2019/beijing/figures.csv": (24, 5),
-    "/en/ciie-2019/beijing/figures.json": (24, 5),
+    "/en/ciie-2019/beijing/figures.csv": (4, 4),
+    "/en/ciie-2019/beijing/figures.json": (4, 4),
     "/en/ciie-2019/beijing/agreement-totals.csv": (29, 5),
     "/en/ciie-2019/beijing/organizations.csv": (5, 5),
     "/en/ciie-2019/beijing/agreements.json": (6, 6),
@@ -869,6 +890,7 @@ def sized(request) -> Delegation:
     populate(beijing(2018), 3, start=500)
     current = beijing()
     populate(current, request.param)
+    publish(current)
     shanghai()
     return current
 
@@ -894,14 +916,25 @@ def _shown_agreements(client, address: str) -> str:
     return page.one("li", id="figure-agreements").one("span", class_="figure__value").text
 
 
+@pytest.fixture
+def staff(client):
+    """The client of a clerk, who previews the live figures (the cached ones)."""
+    client.force_login(staff_member(DATA_ENTRY))
+    return client
+
+
+LIVE = "?figures=live"
+
+
 def test_the_cached_figures_are_refreshed_once_a_change_of_records_commits(
-    client, django_capture_on_commit_callbacks
+    staff, django_capture_on_commit_callbacks
 ):
+    client = staff
     current = beijing()
     with django_capture_on_commit_callbacks(execute=True):
         agreement = agreement_in(current)
         agreement_in(current)
-    address = bj("deals:headline")
+    address = bj("deals:headline", query=LIVE)
     assert _shown_agreements(client, address) == "2"
 
     with django_capture_on_commit_callbacks(execute=False) as uncommitted:
@@ -924,11 +957,12 @@ def test_the_cached_figures_are_refreshed_once_a_change_of_records_commits(
 
 
 def test_relinking_an_agreements_exhibitors_refreshes_the_figures(
-    client, django_capture_on_commit_callbacks
+    staff, django_capture_on_commit_callbacks
 ):
+    client = staff
     with django_capture_on_commit_callbacks(execute=True):
         agreement = agreement_in(beijing())
-    address = bj("deals:headline")
+    address = bj("deals:headline", query=LIVE)
     get_page(client, address)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -938,7 +972,8 @@ def test_relinking_an_agreements_exhibitors_refreshes_the_figures(
     assert page.one("li", id="figure-exhibitors").one("span", class_="figure__value").text == "2"
 
 
-def test_a_spreadsheet_import_refreshes_the_figures(client, django_capture_on_commit_callbacks):
+def test_a_spreadsheet_import_refreshes_the_figures(staff, django_capture_on_commit_callbacks):
+    client = staff
     current = beijing()
     exhibitor = ExhibitorFactory(organization=OrganizationFactory(name_zh="博柏利", country="GB"))
     buyer = RegistrationFactory(
@@ -946,7 +981,7 @@ def test_a_spreadsheet_import_refreshes_the_figures(client, django_capture_on_co
     )
     with django_capture_on_commit_callbacks(execute=True):
         agreement_in(current, registration=buyer, exhibitors=[exhibitor])
-    address = bj("deals:headline")
+    address = bj("deals:headline", query=LIVE)
     assert _shown_agreements(client, address) == "1"
 
     sheet = (
@@ -960,14 +995,15 @@ def test_a_spreadsheet_import_refreshes_the_figures(client, django_capture_on_co
     assert _shown_agreements(client, address) == "2"
 
 
-def test_a_dry_run_leaves_the_cached_figures_alone(client, django_capture_on_commit_callbacks):
+def test_a_dry_run_leaves_the_cached_figures_alone(staff, django_capture_on_commit_callbacks):
+    client = staff
     current = beijing()
     buyer = RegistrationFactory(
         delegation=current, organization=OrganizationFactory(name_zh="寺库")
     )
     with django_capture_on_commit_callbacks(execute=True):
         agreement_in(current, registration=buyer)
-    address = bj("deals:headline")
+    address = bj("deals:headline", query=LIVE)
     get_page(client, address)
 
     sheet = (
@@ -978,3 +1014,208 @@ def test_a_dry_run_leaves_the_cached_figures_alone(client, django_capture_on_com
         import_file(sheet, filename="Agreements.csv", dry_run=True)
 
     assert callbacks == []
+
+
+# ---------------------------------------------------------------------------------------
+# Publications: the public reads the figures as published
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_delegation_never_published_shows_no_figures_and_says_so(client):
+    current = beijing()
+    agreement_in(current)
+
+    page = get_page(client, bj("deals:headline"))
+
+    assert "have not been published yet" in page.one(data_publication="none").text
+    assert page.select("li", class_="figure") == []
+    assert page.select("blockquote") == []
+    assert (
+        client.get(url("deals:figures_download", format="json", **BEIJING_2019)).status_code == 404
+    )
+    # The records themselves are listed as they are.
+    assert record_count(get_page(client, bj("deals:agreements"))) == 1
+
+
+def test_the_page_shows_the_figures_as_published_with_their_date_until_the_next_publication(
+    client, django_capture_on_commit_callbacks
+):
+    current = beijing()
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_in(current)
+        publish(current)
+        agreement_in(current)  # recorded after the publication
+
+    page = get_page(client, bj("deals:headline"))
+
+    assert _shown_agreements(client, bj("deals:headline")) == "1"
+    assert "As of Nov. 11, 2019" in page.one(class_="publication").text
+    figures = json.loads(
+        client.get(url("deals:figures_download", format="json", **BEIJING_2019)).content
+    )
+    assert figures["agreements"]["value"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(current)
+    assert _shown_agreements(client, bj("deals:headline")) == "2"
+
+
+def test_an_earlier_publication_stays_readable(client):
+    current = beijing()
+    agreement_in(current)
+    publish(current)
+    first = Publication.objects.get()
+    agreement_in(current)
+    publish(current)
+
+    page = get_page(client, bj("deals:publications"))
+    links = [a["href"] for a in page.one("table", data_records=True).select("a")]
+    earlier = get_page(client, bj("deals:headline", query=f"?publication={first.pk}"))
+
+    assert len(links) == 2 and links[-1].endswith(f"?publication={first.pk}")
+    assert earlier.one("li", id="figure-agreements").one("span", class_="figure__value").text == "1"
+    assert earlier.one("a", data_download="json")["href"].endswith(f"?publication={first.pk}")
+
+
+def test_a_publication_of_another_delegation_or_no_number_is_not_found(client):
+    current = beijing()
+    other = shanghai()
+    agreement_in(other)
+    publish(current, other)
+    theirs = Publication.objects.get(delegation=other)
+
+    for query in (
+        f"?publication={theirs.pk}",
+        "?publication=x",
+        "?publication=99999999999999999999",
+    ):
+        assert client.get(bj("deals:headline", query=query)).status_code == 404
+
+
+def test_staff_preview_the_live_figures_on_a_private_answer(client):
+    current = beijing()
+    agreement_in(current)
+    publish(current)
+    agreement_in(current)
+    client.force_login(staff_member(DATA_ENTRY))
+
+    response = client.get(bj("deals:headline", query="?figures=live"))
+
+    page = parse(response.content)
+    assert page.one(data_publication="live")
+    assert page.one("li", id="figure-agreements").one("span", class_="figure__value").text == "2"
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_the_public_cannot_preview_the_live_figures(client):
+    current = beijing()
+    agreement_in(current)
+    publish(current)
+    agreement_in(current)
+
+    page = get_page(client, bj("deals:headline", query="?figures=live"))
+
+    assert page.select(data_publication="live") == []
+    assert page.one("li", id="figure-agreements").one("span", class_="figure__value").text == "1"
+
+
+def test_the_home_page_prefers_the_latest_published_edition(client):
+    published = beijing(2018)
+    agreement_in(published)
+    publish(published)
+    agreement_in(beijing(2019))  # recorded, not yet published
+
+    page = get_page(client, url("deals:home"))
+
+    assert "1st China International Import Expo" in page.one("p", class_="eyebrow").text
+
+
+def test_only_reviewers_publish(client):
+    current = beijing()
+    agreement_in(current)
+    with pytest.raises(PermissionDenied):
+        figures_publish(delegation=current, user=staff_member(DATA_ENTRY))
+    reviewer = staff_member(REVIEWERS)
+
+    publication = figures_publish(delegation=current, user=reviewer)
+
+    assert publication.published_by == reviewer
+    assert publication.figures["agreements"]["value"] == 1
+
+
+def test_the_publish_page_compares_then_publishes_for_reviewers_only(client):
+    current = beijing()
+    agreement_in(current)
+    publish_url = reverse("admin:deals_publication_publish")
+    client.force_login(staff_member(DATA_ENTRY))
+    assert client.get(publish_url).status_code == 403
+
+    client.force_login(staff_member(REVIEWERS))
+    form = {"delegation": current.pk, "as_of": "2019-11-11", "note": "press release"}
+    compared = client.post(publish_url, form)
+    assert compared.status_code == 200
+    assert not Publication.objects.exists()
+    rows = {row.key: row for row in compared.context["comparison"]}
+    assert rows["agreements"].live == 1 and rows["agreements"].published is None
+    shown = parse(compared.content)
+    printed = {
+        row["data-figure"]: [cell.text for cell in row.select("td")]
+        for row in shown.select("tr", data_figure=True)
+    }
+    assert printed["agreements"] == ["1", "–"]
+    assert printed["organizations_by_kind.private"] == ["1", "–"]
+    # What was compared is what gets published: no field can be changed any more.
+    assert {field["type"] for field in shown.one("form", id="publish-form").select("input")} == {
+        "hidden",
+        "submit",
+    }
+
+    done = client.post(publish_url, {**form, "confirm": "yes"})
+
+    assert done.status_code == 302
+    publication = Publication.objects.get()
+    assert (publication.as_of.isoformat(), publication.note) == ("2019-11-11", "press release")
+
+    agreement_in(current, amount=Decimal(1_500_000))
+    again = {row.key: row for row in client.post(publish_url, form).context["comparison"]}
+    assert (again["agreements"].live_shown, again["agreements"].published_shown) == ("2", "1")
+    assert again["agreements"].changed and not again["companies_visited"].changed
+
+
+@pytest.mark.parametrize("role", [DATA_ENTRY, REVIEWERS])
+def test_both_staff_roles_read_the_publications_and_neither_changes_one(client, role):
+    current = beijing()
+    agreement_in(current)
+    publication = figures_publish(delegation=current, user=None, note="press release")
+    client.force_login(staff_member(role))
+
+    listed = client.get(reverse("admin:deals_publication_changelist"))
+    shown = client.get(reverse("admin:deals_publication_change", args=[publication.pk]))
+    deleted = client.post(
+        reverse("admin:deals_publication_delete", args=[publication.pk]), {"post": "yes"}
+    )
+
+    assert listed.status_code == shown.status_code == 200
+    assert "press release" in listed.content.decode()
+    figures = {
+        row["data-figure"]: [cell.text for cell in row.select("td")]
+        for row in parse(shown.content).select("tr", data_figure=True)
+    }
+    assert figures["agreements"] == ["1", "–"]
+    assert figures["organizations_by_kind.private"] == ["1", "–"]
+    assert (listed.context["publish_url"] is not None) == (role == REVIEWERS)
+    assert deleted.status_code == 403
+    assert Publication.objects.get() == publication
+
+
+def test_the_publish_page_offers_today_in_the_browser_date_picker(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    current = beijing()
+    client.force_login(staff_member(REVIEWERS))
+
+    page = parse(
+        client.get(f"{reverse('admin:deals_publication_publish')}?delegation={current.pk}").content
+    )
+
+    as_of = page.one("input", name="as_of")
+    assert (as_of["type"], as_of["value"]) == ("date", timezone.localdate().isoformat())

@@ -14,3 +14,10 @@ class DealsConfig(AppConfig):
         )
 
         signals.connect()
+
+        # The staff dashboard is the admin's front page (see deals.dashboard.install).
+        from django.contrib import admin
+
+        from .dashboard import install
+
+        install(admin.site)

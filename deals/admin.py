@@ -27,6 +27,7 @@ from delegations.admin import (
     BackOfficeFieldsMixin,
     EditionFilter,
     HistoryAdmin,
+    ScopedAdminMixin,
     autocomplete_scope,
     autocomplete_source,
     count_of,
@@ -35,6 +36,7 @@ from delegations.admin import (
 )
 from delegations.models import Delegation
 from delegations.resources import SpreadsheetExportMixin
+from delegations.scope import scope
 
 from .models import (
     Agreement,
@@ -647,7 +649,7 @@ class PublishForm(forms.Form):
 
 
 @admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
+class PublicationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Publications are made on the publish page (reviewers only) and never changed or
     deleted: every one stays readable, as the public saw it."""
 
@@ -737,6 +739,9 @@ class PublicationAdmin(admin.ModelAdmin):
         if request.GET.get("delegation", "").isdigit():
             initial["delegation"] = int(request.GET["delegation"])
         form = PublishForm(request.POST or None, initial=initial)
+        # A reviewer publishes the figures of their own delegations only.
+        field = form.fields["delegation"]
+        field.queryset = scope(field.queryset, request.user)
         comparison = None
         if form.is_valid():
             delegation = form.cleaned_data["delegation"]

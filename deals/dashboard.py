@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation, Organization, OrganizationKind, Registration
+from delegations.scope import delegations_for, sees_all
 
 from . import formatting as fmt
 from .models import (
@@ -58,18 +59,33 @@ class DelegationChoice:
     choices: list[Delegation]
 
 
-def dashboard_delegation(*, requested: str | None) -> DelegationChoice:
-    """The trading delegation whose key is `requested` (the `?delegation=` parameter),
-    else the default delegation at its latest edition with records, as the public home
-    page picks it. Two queries at most: the list of choices, and the default."""
-    choices = list(
-        Delegation.objects.for_page().top_level().order_by("-edition__starts_on", "name_zh")
-    )
+def dashboard_delegation(*, requested: str | None, user: Any = None) -> DelegationChoice:
+    """The delegation whose key is `requested` (the `?delegation=` parameter), else the
+    default delegation at its latest edition with records, as the public home page
+    picks it, among those `user` sees whole: every trading delegation for the
+    organizer's staff; for others, the delegations they belong to that are not part of
+    one they see (a sub-delegation's member sees their sub-delegation's figures, never
+    its parent's, which count the other sub-delegations' records). Two queries at most:
+    the list of choices, and the default."""
+    if user is None or sees_all(user):
+        choices = list(
+            Delegation.objects.for_page().top_level().order_by("-edition__starts_on", "name_zh")
+        )
+    else:
+        visible = delegations_for(user)
+        choices = list(
+            visible.for_page()
+            .exclude(parent__in=visible.values("pk"))
+            .order_by("-edition__starts_on", "parent_id", "name_zh")
+        )
     if requested and requested.isdigit():
         for choice in choices:
             if choice.pk == int(requested):
                 return DelegationChoice(delegation=choice, choices=choices)
-    return DelegationChoice(delegation=latest_default_delegation(), choices=choices)
+    default = latest_default_delegation()
+    if default is not None and default not in choices:
+        default = choices[0] if choices else None
+    return DelegationChoice(delegation=default, choices=choices)
 
 
 # ---------------------------------------------------------------------------------------
@@ -616,7 +632,7 @@ def dashboard_for(
     piped = [model for model in PIPELINES if may_view(model)]
     if not (sees_figures or followed or piped):
         return None
-    choice = dashboard_delegation(requested=requested)
+    choice = dashboard_delegation(requested=requested, user=user)
     delegation = choice.delegation
     if delegation is None:
         return Dashboard(choice=choice, figures=None, since=None, follow_ups=None, pipelines=[])

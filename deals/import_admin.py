@@ -34,7 +34,9 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from delegations.admin import ScopedAdminMixin
 from delegations.models import Organization
+from delegations.scope import scope
 
 from . import importer
 from .importing.results import MAX_LISTED
@@ -301,7 +303,7 @@ def stored_filename(name: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Who imported which file, when, with what result; read-only. The import pages
     (upload, preview, confirm) and a reviewer's undo hang under its URLs."""
 
@@ -417,7 +419,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = ImportRun.objects.filter(pk=object_id).defer("content").first()
+        run = self.get_queryset(request).filter(pk=object_id).first()
         context = dict(extra_context or {})
         if run is not None:
             context.update(result_context(run))
@@ -652,7 +654,8 @@ class ImportRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("deals.undo_importrun"):
             return self.refuse(request, 403, gettext("Only a reviewer may undo an import."))
         with transaction.atomic():
-            queryset = ImportRun.objects.defer("content")
+            # A reviewer undoes the imports of their delegations' staff only.
+            queryset = scope(ImportRun.objects.defer("content"), request.user)
             if request.method == "POST":
                 queryset = queryset.select_for_update()
             run = queryset.filter(pk=run_id).first()

@@ -8,12 +8,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
@@ -32,6 +33,7 @@ from .resources import (
     RegistrationResource,
     SpreadsheetExportMixin,
 )
+from .scope import NOT_YOURS, in_scope, is_scoped, out_of_scope_field, scope, sees_all
 from .validators import organization_code_warning
 
 # ---------------------------------------------------------------------------------------
@@ -149,6 +151,11 @@ class BackOfficeFieldsMixin:
             kwargs["queryset"] = db_field.related_model._default_manager.select_related(
                 *LABEL_RELATED[db_field.related_model]
             )
+        if is_scoped(db_field.related_model):
+            # A clerk picks among their delegations' records only: any other value
+            # posted is "not one of the available choices".
+            queryset = kwargs.get("queryset", db_field.related_model._default_manager.all())
+            kwargs["queryset"] = scope(queryset, request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -165,7 +172,42 @@ class BackOfficeFieldsMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class HistoryAdmin(BackOfficeFieldsMixin, SimpleHistoryAdmin):
+class ScopedAdminMixin:
+    """The records of the user's delegations only (see `delegations.scope`): the list,
+    the pages of a record, the export and the actions all start from `get_queryset`,
+    so a record of another delegation is "not found" as a missing one is; a form
+    refuses to put a record outside them."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scope(super().get_queryset(request), request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and in_scope(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and in_scope(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and in_scope(request.user, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not is_scoped(self.model) or sees_all(request.user):
+            return form
+        user = request.user
+
+        class ScopedForm(form):
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                field = out_of_scope_field(user, self.instance)
+                if field is not None:
+                    self.add_error(field if field in self.fields else None, NOT_YOURS)
+
+        ScopedForm.__name__ = form.__name__
+        return ScopedForm
+
+
+class HistoryAdmin(ScopedAdminMixin, BackOfficeFieldsMixin, SimpleHistoryAdmin):
     """An admin whose records keep every change (who, when, old → new), shown on the
     record's history page.
 
@@ -185,6 +227,14 @@ class HistoryAdmin(BackOfficeFieldsMixin, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The history of a record outside the user's delegations is not found, as the
+        # record is not (the library would fall back on its last historical version).
+        scoped = not sees_all(request.user) and is_scoped(self.model)
+        if scoped and self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

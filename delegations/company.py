@@ -18,6 +18,7 @@ from deals.models import (
 
 from .duplicates import Duplicate, duplicates_of
 from .models import Organization, Registration
+from .scope import scope
 
 # The organization's own history shown on the page; the history page has all of it.
 HISTORY_LENGTH = 20
@@ -48,17 +49,23 @@ class CompanyFile:
     duplicates: list[Duplicate]
 
 
-def company_file(*, organization: Organization) -> CompanyFile:
-    """The records of `organization` of every kind, each with what its row prints."""
+def company_file(*, organization: Organization, user=None) -> CompanyFile:
+    """The records of `organization` of every kind, each with what its row prints: of
+    the delegations `user` sees (every one without a user). The organization itself
+    is shared by every delegation; its records are each delegation's own."""
+
+    def mine(queryset):
+        return queryset if user is None else scope(queryset, user)
+
     return CompanyFile(
         organization=organization,
         registrations=list(
-            organization.registrations.select_related("delegation__edition__fair").order_by(
-                "-delegation__edition__starts_on", "delegation__name_zh", "pk"
-            )
+            mine(organization.registrations.all())
+            .select_related("delegation__edition__fair")
+            .order_by("-delegation__edition__starts_on", "delegation__name_zh", "pk")
         ),
         agreements_as_buyer=list(
-            Agreement.objects.filter(registration__organization=organization)
+            mine(Agreement.objects.filter(registration__organization=organization))
             .select_related("delegation__edition__fair", "sector")
             .prefetch_related(
                 Prefetch(
@@ -71,7 +78,7 @@ def company_file(*, organization: Organization) -> CompanyFile:
             .order_by("-delegation__edition__starts_on", "-signed_on", "reference")
         ),
         agreements_as_exhibitor=list(
-            AgreementExhibitor.objects.filter(exhibitor__organization=organization)
+            mine(AgreementExhibitor.objects.filter(exhibitor__organization=organization))
             .select_related(
                 "agreement__delegation__edition__fair", "agreement__registration__organization"
             )
@@ -87,19 +94,19 @@ def company_file(*, organization: Organization) -> CompanyFile:
             )
         ),
         visits=list(
-            organization.visits.select_related("delegation__edition__fair").order_by(
-                "-visited_on", "pk"
-            )
+            mine(organization.visits.all())
+            .select_related("delegation__edition__fair")
+            .order_by("-visited_on", "pk")
         ),
         intentions=list(
-            organization.investment_intentions.select_related(
-                "delegation__edition__fair", "sector", "owner"
-            ).order_by("-delegation__edition__starts_on", "pk")
+            mine(organization.investment_intentions.all())
+            .select_related("delegation__edition__fair", "sector", "owner")
+            .order_by("-delegation__edition__starts_on", "pk")
         ),
         pledges=list(
-            organization.pledges.select_related(
-                "target_edition__fair", "source_delegation__edition__fair", "owner"
-            ).order_by("-target_edition__starts_on", "pk")
+            mine(organization.pledges.all())
+            .select_related("target_edition__fair", "source_delegation__edition__fair", "owner")
+            .order_by("-target_edition__starts_on", "pk")
         ),
         history=organization_history(organization=organization),
         duplicates=duplicates_of(organization),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .company import company_file
 from .models import Organization
+from .scope import organization_records_outside
 from .services import organization_merge, organization_merge_preview
 
 MERGE_PERMISSION = "delegations.merge_organization"
@@ -87,7 +88,7 @@ class CompanyPagesMixin:
             "title": gettext("Company page: %(organization)s") % {"organization": organization},
             "opts": self.opts,
             "original": organization,
-            "file": company_file(organization=organization),
+            "file": company_file(organization=organization, user=request.user),
             "may_merge": may_merge(request),
             "has_change_permission": self.has_change_permission(request, organization),
         }
@@ -98,6 +99,16 @@ class CompanyPagesMixin:
             raise PermissionDenied
         organization = self._organization(request, object_id)
         other = self._organization(request, other_id)
+        if organization_records_outside(request.user, organization) or (
+            organization_records_outside(request.user, other)
+        ):
+            # A merge moves every record of the organization, other delegations' too.
+            raise PermissionDenied(
+                gettext(
+                    "These organizations have records in delegations other than yours: "
+                    "ask the organizer's staff to merge them."
+                )
+            )
         wanted = request.POST.get("keep") if request.method == "POST" else request.GET.get("keep")
         keep, remove = (other, organization) if wanted == str(other.pk) else (organization, other)
         if request.method == "POST":

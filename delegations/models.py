@@ -195,6 +195,12 @@ class DelegationQuerySet(models.QuerySet):
         pk = delegation.pk if isinstance(delegation, models.Model) else delegation
         return self.filter(Q(pk=pk) | Q(parent_id=pk)).values("pk")
 
+    def with_descendants(self) -> DelegationQuerySet:
+        """These delegations and their sub-delegations (one level deep: a
+        sub-delegation has none of its own), as one filter over subqueries."""
+        keys = self.values("pk")
+        return Delegation.objects.filter(Q(pk__in=keys) | Q(parent__in=keys))
+
     def for_page(self) -> DelegationQuerySet:
         """What every public page about a delegation prints of it."""
         return self.select_related("edition__fair", "parent")
@@ -265,6 +271,9 @@ class Delegation(Recorded):
         ordering = ["edition__starts_on", "parent_id", "name_zh"]
         verbose_name = _("delegation")
         verbose_name_plural = _("delegations")
+        # The organizer's staff: they see and change the records of every delegation,
+        # where other staff see only those of the delegations they are members of.
+        permissions = [("view_all_delegations", _("Can see and change every delegation's records"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["edition", "name_zh"],

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from deals.models import (
     Agreement,
@@ -149,8 +149,21 @@ DATA_ENTRY = "数据录入 · Data entry"
 REVIEWERS = "审核发布 · Reviewers"
 
 
-def staff_member(group_name: str, **kwargs):
-    """A staff user in one of the staff groups, with exactly that group's permissions."""
+def staff_member(group_name: str, *, delegations=None, **kwargs):
+    """A staff user in one of the staff groups, with exactly that group's permissions.
+
+    Given `delegations`, a member of those only, who sees their records (and their
+    sub-delegations') and no others. Without, of the organizer's staff, who see every
+    delegation's: tests of what a role may do need not set up scope."""
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=group_name))
+    if delegations is None:
+        user.user_permissions.add(
+            Permission.objects.get(
+                content_type__app_label="delegations", codename="view_all_delegations"
+            )
+        )
+    else:
+        for delegation in delegations:
+            delegation.members.add(user)
     return user

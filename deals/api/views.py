@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from delegations.api.base import MAX_KEY, IsStaff, PublicThrottle, PublicViewSet, StaffViewSet
 from delegations.models import Delegation
+from delegations.scope import scope
 
 from ..disclosure import public_rows
 from ..filters import (
@@ -222,8 +223,12 @@ class LiveStatisticsView(APIView):
     def get(self, request: Request, edition: str, delegation: str) -> Response:
         if not request.user.has_perm("deals.view_agreement"):
             raise PermissionDenied()
+        # Live figures of the user's delegations only: a sub-delegation's member does
+        # not see its parent's, which count the other sub-delegations' records.
         found = get_object_or_404(
-            Delegation.objects.for_page(), edition__slug=edition, slug=delegation
+            scope(Delegation.objects.for_page(), request.user),
+            edition__slug=edition,
+            slug=delegation,
         )
         return Response(
             {**cached_headline_figures(delegation=found).as_json(), "publication": None}

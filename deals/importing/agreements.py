@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from deals.currencies import USD
 from deals.models import CENT, Agreement, AgreementExhibitor, ExchangeRate
 from delegations.models import Delegation, Edition, Registration, RegistrationStatus
+from delegations.scope import delegation_within
 
 from ..sheets import CellError, Message, check_decimals, plain
 from .base import Row, SheetImport
@@ -125,6 +126,9 @@ class AgreementImport(SheetImport):
                     creates.append((agreement, exhibitors))
                 continue
             pk, is_public = found[0], found[2]
+            recorded_in = self.lookups.delegations[found[3 + compared.index("delegation_id")]]
+            if not self.recorded_within(row, reference, recorded_in):
+                continue
             if "is_public" in values and not self.may_disclose(row, values["is_public"], is_public):
                 continue
             current = links.get(pk, [])
@@ -212,6 +216,26 @@ class AgreementImport(SheetImport):
         if self.has("illustrative"):
             values["illustrative"] = bool(given.get("illustrative"))
         return values
+
+    def recorded_within(self, row: Row, reference: str, delegation: Delegation) -> bool:
+        """A row may change an agreement of the importer's delegations only: the
+        reference of another delegation's agreement is a row error, never a move."""
+        if delegation_within(self.job.scope, delegation):
+            return True
+        self.fail(
+            row,
+            "reference",
+            Message(
+                _(
+                    "the agreement %(reference)s is recorded in %(delegation)s at %(edition)s, "
+                    "which is not one of your delegations."
+                ),
+                reference=reference,
+                delegation=delegation.name_zh,
+                edition=delegation.edition,
+            ),
+        )
+        return False
 
     def may_disclose(self, row: Row, wanted: bool, current: bool) -> bool:
         """Only reviewers decide whether an amount is public (TRAPS 2): a file may

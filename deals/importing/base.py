@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import Country
 
 from delegations.models import Delegation, Edition, OrganizationKind
+from delegations.scope import delegation_keys, delegation_within
 from delegations.validators import organization_code_warning
 
 from ..services import STAGES, move_problem
@@ -47,6 +48,9 @@ class Job:
         self.reason = run.change_reason if run is not None else "import"
         self.writer = HistoryWriter(user=user, reason=self.reason, when=self.now)
         self.may_disclose = user is None or user.has_perm("deals.disclose_agreement")
+        # The delegations whose records the importer may write (None: all): the
+        # command without a user runs as the operator, unscoped.
+        self.scope = delegation_keys(user) if user is not None else None
         self.errors = Problems()
         self.warnings = Problems()
         self.lookups: Lookups | None = None
@@ -237,7 +241,7 @@ class SheetImport:
             if self.sheet.name_en != "Delegations":  # which creates delegations as it goes
                 self._found[("delegation", edition.pk, text)] = found
         if len(found) == 1:
-            return found[0]
+            return found[0] if self.within_scope(row, key, found[0]) else None
         if not found:
             self.fail(
                 row,
@@ -260,6 +264,25 @@ class SheetImport:
                 ),
             )
         return None
+
+    def within_scope(self, row: Row, key: str | None, delegation: Delegation) -> bool:
+        """Whether the importer may write records of `delegation`; a row error naming
+        it when not."""
+        if delegation_within(self.job.scope, delegation):
+            return True
+        self.fail(row, key, self.outside(delegation))
+        return False
+
+    @staticmethod
+    def outside(delegation: Delegation) -> Message:
+        return Message(
+            _(
+                "%(delegation)s at %(edition)s is not one of your delegations: you may "
+                "import only the records of your delegations and their sub-delegations."
+            ),
+            delegation=delegation.name_zh,
+            edition=delegation.edition,
+        )
 
     def sector(self, row: Row, key: str, *, exhibition_area: bool = False):
         text = row.values.get(key)

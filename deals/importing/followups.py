@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from deals.currencies import USD
 from deals.models import CiftisPledge, IntentionStage, InvestmentIntention, PledgeStatus, Visit
 from delegations.models import Organization
+from delegations.scope import delegation_within
 
 from ..sheets import CellError, Message, check_decimals
 from .base import Row, SheetImport
@@ -165,6 +166,13 @@ class CiftisPledgeImport(SheetImport):
                     source = self.delegation(
                         row, "source_delegation", self.edition(row, "source_edition")
                     )
+            if source is None and self.job.scope is not None and row.ok:
+                # A pledge without a source delegation is no delegation's record.
+                self.fail(
+                    row,
+                    "source_delegation",
+                    Message(_("required: name which of your delegations the pledge was made to.")),
+                )
             if not row.ok or target is None:
                 continue
             if organization is None:
@@ -210,6 +218,23 @@ class CiftisPledgeImport(SheetImport):
                 pledge.source_delegation = source
                 if self.validate(pledge, row):
                     creates.append(pledge)
+                continue
+            recorded_in = self.lookups.delegations.get(pledge.source_delegation_id)
+            if self.job.scope is not None and (
+                recorded_in is None or not delegation_within(self.job.scope, recorded_in)
+            ):
+                self.fail(
+                    row,
+                    "organization",
+                    Message(
+                        _(
+                            "this organization's pledge to %(edition)s is recorded by "
+                            "%(delegation)s, which is not one of your delegations."
+                        ),
+                        edition=target,
+                        delegation=recorded_in.name_zh if recorded_in else "—",
+                    ),
+                )
                 continue
             if not self.stage_move(row, pledge, values):
                 continue

@@ -71,6 +71,12 @@ class DelegationImport(SheetImport):
                 self.delegation(row, "name", edition)  # names the ambiguity
                 continue
             existing = found[0] if found else None
+            if existing is not None and not self.within_scope(row, "name", existing):
+                continue
+            if existing is None and parent is None and self.job.scope is not None:
+                # A trading delegation is the organizer's staff's to add.
+                self.fail(row, "parent", self.new_top_level())
+                continue
             values = self.values(row, existing, parent)
             if existing is None:
                 delegation = self.build(row, edition, name, values, parent)
@@ -92,6 +98,15 @@ class DelegationImport(SheetImport):
         self.write(Delegation, creates, updates, fields)
         for delegation in creates:
             self.lookups.add_delegation(delegation)
+
+    @staticmethod
+    def new_top_level() -> Message:
+        return Message(
+            _(
+                "only the organizer's staff add a trading delegation: name one of your "
+                "delegations as the parent of a new sub-delegation."
+            )
+        )
 
     @staticmethod
     def not_a_parent(name: str) -> Message:

@@ -35,6 +35,11 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..scope import NOT_YOURS, is_scoped, out_of_scope_field, scope
+
+# A relation's value outside the user's delegations (or naming no record at all).
+NOT_AMONG_YOURS = _("No record {pk_value} is among your delegations' records.")
+
 # The largest key the databases hold (a 64-bit integer).
 MAX_KEY = 2**63 - 1
 
@@ -259,6 +264,11 @@ class StaffViewSet(viewsets.ModelViewSet):
     throttle_classes = (StaffThrottle,)
     staff_api = True
 
+    def get_queryset(self) -> models.QuerySet:
+        # The records of the user's delegations only: another delegation's record is
+        # not found (404), as a missing one is.
+        return scope(super().get_queryset(), self.request.user)
+
     def perform_destroy(self, instance: models.Model) -> None:
         instance._change_reason = CHANGE_REASON
         with transaction.atomic():
@@ -277,6 +287,22 @@ class RecordSerializer(serializers.ModelSerializer):
 
     # Many-to-many fields written after the record is saved (see `save_relations`).
     many_fields: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """A relation to a scoped record (a delegation, a registration) accepts only
+        the records of the user's delegations: another one is a 400 naming the field."""
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None:  # the schema, made without a request
+            return fields
+        for field in fields.values():
+            relation = getattr(field, "child_relation", field)
+            queryset = getattr(relation, "queryset", None)
+            if queryset is not None and is_scoped(queryset.model):
+                relation.queryset = scope(queryset, user)
+                relation.error_messages["does_not_exist"] = NOT_AMONG_YOURS
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -298,6 +324,10 @@ class RecordSerializer(serializers.ModelSerializer):
             instance.full_clean(exclude=exclude)
         except DjangoValidationError as error:
             raise serializers.ValidationError(serializers.as_serializer_error(error)) from None
+        request = self.context.get("request")
+        outside = out_of_scope_field(request.user, instance) if request is not None else None
+        if outside is not None:
+            raise serializers.ValidationError({outside: [str(NOT_YOURS)]})
         self.check_relations(instance, relations)
         self._cleaned = instance
         return {**attrs, **relations}

@@ -3,6 +3,10 @@ of the contract's sheets, all of it or nothing, in one transaction.
 
     python manage.py import_workbook FILE [--dry-run] [--sheet NAME] [--user USERNAME]
 
+With `--user` the import is that user's: scoped to their delegations (a row of another
+delegation is a row error) and to what their role may change, as in the admin. Without
+it, the command runs as the operator, who may write every delegation's records.
+
 Ends with what was created, updated and left unchanged per sheet. Every bad row is
 listed (sheet, row, column, the reason in Chinese and English) and the command exits
 with an error; so does it when the file itself is refused.
@@ -92,7 +96,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--user",
-            help="the username the change history records as the importer (default: none)",
+            help="import as this user: the change history records them, and the file may "
+            "write only what they may (the records of their delegations; amounts made public "
+            "only by a reviewer). Without it the import runs as the operator, unscoped",
         )
 
     def handle(

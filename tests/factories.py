@@ -149,6 +149,16 @@ DATA_ENTRY = "数据录入 · Data entry"
 REVIEWERS = "审核发布 · Reviewers"
 
 
+def of_the_organizer(user):
+    """`user`, made one of the organizer's staff, who see every delegation's records."""
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="delegations", codename="view_all_delegations"
+        )
+    )
+    return user
+
+
 def staff_member(group_name: str, *, delegations=None, **kwargs):
     """A staff user in one of the staff groups, with exactly that group's permissions.
 
@@ -158,11 +168,7 @@ def staff_member(group_name: str, *, delegations=None, **kwargs):
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=group_name))
     if delegations is None:
-        user.user_permissions.add(
-            Permission.objects.get(
-                content_type__app_label="delegations", codename="view_all_delegations"
-            )
-        )
+        of_the_organizer(user)
     else:
         for delegation in delegations:
             delegation.members.add(user)

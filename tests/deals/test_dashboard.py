@@ -174,6 +174,7 @@ def test_the_live_figures_are_shown_with_their_labels(
 def test_a_staff_member_who_may_not_view_agreements_sees_no_figures(client, db):
     current = beijing()
     clerk = UserFactory()
+    current.members.add(clerk)
     yesterday = timezone.localdate() - DAY
     agreement = agreement_in(current, owner=clerk, next_action_on=yesterday)
     intention = InvestmentIntentionFactory(

@@ -47,6 +47,7 @@ from tests.factories import (
     RegistrationFactory,
     UserFactory,
     VisitFactory,
+    of_the_organizer,
 )
 
 RESOURCES = SHEET_RESOURCES
@@ -419,7 +420,7 @@ def test_staff_without_the_view_permission_cannot_export(client):
 @pytest.mark.django_db
 def test_staff_with_the_view_permission_may_export(client):
     AgreementFactory(reference="BJ-VIEW")
-    clerk = UserFactory()
+    clerk = of_the_organizer(UserFactory())
     clerk.user_permissions.add(Permission.objects.get(codename="view_agreement"))
     client.force_login(clerk)
 

@@ -36,6 +36,7 @@ from tests.factories import (
     RegistrationFactory,
     UserFactory,
     edition,
+    of_the_organizer,
     staff_member,
 )
 from tests.files import csv_bytes
@@ -338,7 +339,7 @@ def test_a_final_stage_offers_no_move(client):
 
 def test_moving_needs_the_change_permission(client):
     agreement = make("agreement")
-    viewer = UserFactory(is_staff=True)
+    viewer = of_the_organizer(UserFactory(is_staff=True))
     viewer.user_permissions.add(Permission.objects.get(codename="view_agreement"))
     client.force_login(viewer)
 

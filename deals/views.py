@@ -22,6 +22,7 @@ from django.views.generic import TemplateView, View
 
 from delegations.api.base import MAX_KEY
 from delegations.models import Delegation, OrganizationKind, Registration
+from delegations.scope import in_scope
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
     DelegationPageMixin,
@@ -193,8 +194,18 @@ class FiguresSourceMixin(DelegationPageMixin):
     def wants_live(self) -> bool:
         if self.request.GET.get("figures") != "live":
             return False
+        return self.may_preview()
+
+    def may_preview(self) -> bool:
+        """Staff who may view agreements preview the live figures of their own
+        delegations (see delegations.scope), not another delegation's."""
         user = self.request.user
-        return user.is_authenticated and user.is_staff and user.has_perm("deals.view_agreement")
+        return (
+            user.is_authenticated
+            and user.is_staff
+            and user.has_perm("deals.view_agreement")
+            and in_scope(user, self.delegation)
+        )
 
     def shown_figures(self) -> ShownFigures | None:
         delegation = self.delegation
@@ -252,12 +263,9 @@ class HeadlineView(FiguresSourceMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         delegation = self.delegation
         shown = self.shown_figures()
-        user = self.request.user
         context.update(
             shown=shown,
-            may_preview=user.is_authenticated
-            and user.is_staff
-            and user.has_perm("deals.view_agreement"),
+            may_preview=self.may_preview(),
             publications_url=self.url("deals:publications"),
             other_editions=Delegation.objects.for_page()
             .filter(slug=delegation.slug, parent__isnull=delegation.parent_id is None)

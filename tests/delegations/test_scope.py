@@ -560,3 +560,23 @@ def test_imports_of_other_delegations_staff_are_not_listed_or_undone(client, wor
     client.force_login(world.reviewer)
     undo = reverse("admin:deals_importrun_undo", args=[theirs.pk])
     assert client.post(undo).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------
+# The public site: not scoped, but a staff preview of live figures is
+# ---------------------------------------------------------------------------------------
+
+
+def test_staff_preview_the_live_figures_of_their_delegations_only(client, world):
+    figures_publish(delegation=world.shanghai, user=None, as_of=datetime.date(2019, 11, 11))
+    client.force_login(world.clerk)
+    theirs = client.get(
+        reverse("deals:headline", args=["ciie-2019", "shanghai"]), {"figures": "live"}
+    )
+    assert theirs.status_code == 200
+    assert theirs.context["shown"].live is False  # the published figures, as the public's
+    mine = client.get(reverse("deals:headline", args=["ciie-2019", "beijing"]), {"figures": "live"})
+    assert mine.context["shown"].live is True
+    client.logout()
+    public = client.get(reverse("deals:headline", args=["ciie-2019", "shanghai"]))
+    assert public.status_code == 200 and public.context["shown"].live is False

@@ -29,7 +29,6 @@ from .models import Delegation, Registration
 VIEW_ALL = "delegations.view_all_delegations"
 
 # Said of a record (or a choice) outside the user's delegations.
-OUT_OF_SCOPE = _("This is not one of your delegations' records.")
 NOT_YOURS = _("Choose one of your delegations (or one of their sub-delegations).")
 
 

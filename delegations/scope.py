@@ -184,9 +184,14 @@ def out_of_scope_field(user, instance: models.Model) -> str | None:
         return None
     keys = delegation_keys(user) or frozenset()
     if model is Delegation:
-        if instance.parent_id is not None:
-            return None if instance.parent_id in keys else "parent"
-        return None if instance.pk in keys else "parent"
+        if instance.parent_id is not None and instance.parent_id in keys:
+            return None  # a sub-delegation of one of theirs
+        if instance.pk is None or instance.pk not in keys:
+            return "parent"
+        # One of theirs, kept under the parent it had: moving it elsewhere (or making
+        # it a trading delegation) is the organizer's staff's.
+        stored = Delegation.objects.filter(pk=instance.pk).values_list("parent_id", flat=True)
+        return None if instance.parent_id == stored.first() else "parent"
     names = paths()[model]
     found = [_delegation_of(instance, path) for path in names]
     if any(key in keys for key in found if key is not None):

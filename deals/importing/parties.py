@@ -73,6 +73,11 @@ class DelegationImport(SheetImport):
             existing = found[0] if found else None
             if existing is not None and not self.within_scope(row, "name", existing):
                 continue
+            moved_out = existing is not None and self.has("parent") and parent is None
+            if moved_out and existing.parent_id and self.job.scope is not None:
+                # A sub-delegation made a trading delegation leaves its parent's records.
+                self.fail(row, "parent", self.new_top_level())
+                continue
             if existing is None and parent is None and self.job.scope is not None:
                 # A trading delegation is the organizer's staff's to add.
                 self.fail(row, "parent", self.new_top_level())

@@ -580,3 +580,23 @@ def test_staff_preview_the_live_figures_of_their_delegations_only(client, world)
     client.logout()
     public = client.get(reverse("deals:headline", args=["ciie-2019", "shanghai"]))
     assert public.status_code == 200 and public.context["shown"].live is False
+
+
+def test_a_sub_delegations_member_edits_it_but_does_not_detach_it(world):
+    client = client_for(world.sub_clerk)
+    path = f"/api/staff/delegations/{world.chaoyang.pk}/"
+    assert client.patch(path, {"name_en": "Chaoyang"}, format="json").status_code == 200
+    response = client.patch(path, {"parent": None}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "parent"
+    world.chaoyang.refresh_from_db()
+    assert world.chaoyang.parent == world.beijing
+    result = import_file(
+        csv_bytes([["edition", "name", "parent"], ["CIIE 2019", world.chaoyang.name_zh, ""]]),
+        filename="delegations.csv",
+        user=world.sub_clerk,
+        dry_run=False,
+    )
+    assert [error.column for error in result.errors] == ["parent / 上级交易团"]
+    world.chaoyang.refresh_from_db()
+    assert world.chaoyang.parent == world.beijing

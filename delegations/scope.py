@@ -7,7 +7,7 @@ see and change everything. A staff member who belongs to no delegation sees no r
 of any: a new account starts with nothing, not with everything.
 
 This module is the one place that knows the way from each kind of record to its
-delegation (`PATHS`). The admin (`get_queryset`, the choices of every relation, the
+delegation (`paths()`). The admin (`get_queryset`, the choices of every relation, the
 forms' checks), the staff API (querysets and writes), the dashboard, the publish page
 and the spreadsheet import all ask it.
 

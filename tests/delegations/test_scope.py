@@ -208,6 +208,9 @@ def test_another_delegations_record_is_not_found_in_the_admin(client, world):
         response = client.post(admin_url(theirs, "delete"), {"post": "yes"})
         assert response.status_code == 302
         assert type(theirs).objects.filter(pk=theirs.pk).exists(), attribute
+        before = type(theirs).objects.filter(pk=theirs.pk).values().get()
+        assert client.post(admin_url(theirs), {"notes": "changed"}).status_code == 302
+        assert type(theirs).objects.filter(pk=theirs.pk).values().get() == before
     assert client.get(admin_url(world.mine.agreement)).status_code == 200
     assert client.get(admin_url(world.sub.agreement)).status_code == 200
 

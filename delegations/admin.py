@@ -458,6 +458,14 @@ class DelegationAdmin(SpreadsheetExportMixin, HistoryAdmin):
             )
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("auth.change_user"):
+            # Membership grants access to the delegation's records: it is given by whoever
+            # manages the staff accounts, never by a member to a colleague of their choice.
+            fields += ("members",)
+        return fields
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:  # nothing recorded yet

@@ -274,6 +274,32 @@ def test_a_clerk_cannot_add_a_trading_delegation_but_may_add_a_sub_delegation(cl
     assert Delegation.objects.get(slug="haidian").parent == world.beijing
 
 
+def test_only_who_manages_staff_accounts_gives_a_delegations_membership(client, world):
+    url = admin_url(world.beijing)
+    colleague = staff_member(DATA_ENTRY, username="colleague")
+    client.force_login(world.reviewer)
+    form = client.get(url).context["adminform"].form
+    assert "members" not in form.fields  # shown, read-only
+    page = client.get(url).context["adminform"]
+    data = {
+        **{name: value for name, value in page.form.initial.items() if value is not None},
+        "members": [colleague.pk],
+        "registrations-TOTAL_FORMS": 0,
+        "registrations-INITIAL_FORMS": 0,
+        "agreements-TOTAL_FORMS": 0,
+        "agreements-INITIAL_FORMS": 0,
+        "sub_delegations-TOTAL_FORMS": 0,
+        "sub_delegations-INITIAL_FORMS": 0,
+    }
+    data.pop("id", None)
+    client.post(url, data)
+    assert not world.beijing.members.filter(pk=colleague.pk).exists()
+
+    admin = UserFactory(username="accounts", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert "members" in client.get(url).context["adminform"].form.fields
+
+
 def test_the_admin_export_holds_the_members_records_only(client, world):
     client.force_login(world.clerk)
     response = client.post(

@@ -30,6 +30,50 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# How many proxies stand before the site (0: none, the client is REMOTE_ADDR). Behind
+# them the client's address is read from the X-Forwarded-For they append, never from
+# the one a client sends: the API's throttling and the admin's login lockout both count
+# per address, and both use this (see `expo_site.clientip`).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# HTTPS. Production (DEBUG off) is served over HTTPS only: every switch below defaults
+# to on there and off in development, where `make run` serves plain http on 127.0.0.1.
+# `manage.py check --deploy` passes with the production defaults (tests/test_deploy.py).
+_PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+# Load balancers probe over plain http: the health endpoint answers them directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that ends TLS, the request reaches the site over http; the proxy says
+# the original scheme in a header (set by the proxy, overwriting any a client sent).
+# Only then is the header trusted: without a proxy a client could claim https.
+_PROXY_SSL_HEADER = env.str(
+    "SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO" if NUM_PROXIES else ""
+)
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+# A year of HSTS once the site is known to work over HTTPS; 0 turns it off.
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60 if _PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION)
+# Only the header's `preload` token: the domain joins browsers' preload lists only when
+# its owner submits it there.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Cookies: sent over HTTPS only in production, never readable by scripts, not sent
+# along with requests from other sites' pages.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# A staff session lasts a working day, not Django's two weeks, and ends with the browser.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -185,7 +229,7 @@ REST_FRAMEWORK = {
     },
     # How many proxies stand before the app: the client address is then read from the
     # X-Forwarded-For they set, never from the one a client sends (0: REMOTE_ADDR).
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -6,9 +6,11 @@ when asked for, the database is an SQLite file beside the project, and a missing
 SECRET_KEY is refused outside DEBUG.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +92,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "csp",
     "delegations",
     "deals",
 ]
@@ -105,6 +109,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change through the admin into the model histories.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The Content-Security-Policy header on every response.
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with its page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before a password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "expo_site.urls"
@@ -162,6 +176,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is refused for AXES_COOLOFF_MINUTES. The
+# address is the real client's behind the proxies (NUM_PROXIES), as for the API's
+# throttling: the proxy's own address would lock every staff member out at once.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "expo_site.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "expo_site.lockout.lockout_response"
+# Each attempt is in the axes tables already; no access log of every login as well.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Content-Security-Policy (django-csp): scripts and styles only from the site's own
+# static files, never inline, and nothing from elsewhere. The API's documentation pages
+# relax it for their styles (`expo_site.apidocs`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Staff read Chinese first; the public site is bilingual.
 LANGUAGE_CODE = "zh-hans"
@@ -273,5 +318,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes says it started at every start of every process.
+        "axes.apps": {"level": "WARNING"},
+    },
 }

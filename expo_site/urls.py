@@ -11,6 +11,7 @@ from delegations.api.views import TokenView
 from delegations.api.views import not_found as api_not_found
 from delegations.tables import DownloadFormatConverter
 from expo_site.apidocs import redoc_view, swagger_view
+from expo_site.health import healthz
 
 admin.site.site_header = "进博会交易团信息管理 · Expo delegation records"
 admin.site.site_title = "交易团信息管理"
@@ -40,6 +41,8 @@ api_urls = [
 ]
 
 urlpatterns = [
+    # For load balancers and monitors: see docs/operations.md.
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_urls()),
     # The API: public endpoints under /api/, staff ones under /api/staff/, the OpenAPI

@@ -29,6 +29,10 @@ if not SECRET_KEY:
         "SECRET_KEY is not set. Set it in the environment (or DEBUG=1 for development)."
     )
 
+# Rotating the secret (docs/operations.md): the new key becomes SECRET_KEY, the old one
+# moves here for as long as the sessions and signed links made with it should last.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -100,6 +104,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the static files itself, compressed and cached for good (docs/operations.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "expo_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +226,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# In production the static files are those `collectstatic` gathered, under names that
+# carry a hash of their content (so browsers may cache them for good), and compressed;
+# WhiteNoise serves them. Development and the tests serve them from the apps' folders
+# as they are, without collectstatic (tests/conftest.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Hong Kong, Macao and Taiwan are regions of China, named so everywhere.
 COUNTRIES_OVERRIDE = {

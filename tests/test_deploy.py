@@ -114,3 +114,41 @@ def test_development_serves_plain_http():
         "SESSION_COOKIE_SECURE": False,
         "CSRF_COOKIE_SECURE": False,
     }
+
+
+SERVE_STATIC = """
+import json
+from django.templatetags.static import static
+from django.test import Client
+answers = {}
+for name in ["admin/css/base.css", "css/site.css",
+             "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"]:
+    url = static(name)
+    response = Client().get(url, secure=True, HTTP_HOST="expo.example.org",
+                            HTTP_ACCEPT_ENCODING="gzip")
+    answers[name] = [url, response.status_code, response.headers.get("Cache-Control"),
+                     response.headers.get("Content-Encoding")]
+print(json.dumps(answers))
+"""
+
+
+def test_collectstatic_gathers_every_app_and_production_serves_hashed_names(tmp_path):
+    """The admin's, the API documentation's and our own static files, under names with
+    their content's hash, compressed, served by WhiteNoise and cached for good."""
+    environment = production_environment(STATIC_ROOT=str(tmp_path))
+
+    collected = manage("collectstatic", "--noinput", environment=environment)
+
+    assert collected.returncode == 0, collected.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    assert {"admin/css/base.css", "css/site.css", "css/redoc.css"} <= manifest.keys()
+    assert "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in manifest
+    served = manage("shell", "--no-imports", "-c", SERVE_STATIC, environment=environment)
+    assert served.returncode == 0, served.stderr
+    for name, (url, status, cache_control, encoding) in json.loads(
+        served.stdout.splitlines()[-1]
+    ).items():
+        assert url == f"/static/{manifest[name]}", name
+        assert status == 200, name
+        assert "immutable" in cache_control, name
+        assert encoding == "gzip", name

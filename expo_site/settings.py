@@ -22,7 +22,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 # Development may run without a secret; production must be given one.
-_DEV_SECRET = "django-insecure-development-only-key-never-use-in-production"
+# Only with DEBUG on; `check --deploy` refuses its prefix.
+_DEV_SECRET = "django-insecure-development-only-key-never-use-in-production"  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured(

@@ -236,3 +236,34 @@ def test_no_template_has_what_the_policy_refuses(pattern, what):
     ]
 
     assert found == [], f"{what} in {found}"
+
+
+def test_wrong_passwords_at_the_api_token_endpoint_count_towards_the_lockout(
+    client, clerk, settings
+):
+    """The API's token endpoint is another door to the same passwords: its failures
+    count (its own request transaction must not roll them back), and a locked-out
+    username gets no token either."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token": "1000/minute",
+        },
+    }
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        refused = client.post(
+            "/api/token/", {"username": "wang.fang", "password": "wrong"}, REMOTE_ADDR="203.0.113.9"
+        )
+        assert refused.status_code == 400
+
+    token = client.post(
+        "/api/token/", {"username": "wang.fang", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    admin_login = client.post(
+        LOGIN, {"username": "wang.fang", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+
+    assert token.status_code == 400
+    assert "token" not in token.json()
+    assert admin_login.status_code == 429

@@ -2,8 +2,9 @@
 #
 #   make install     virtualenv + dependencies (from pyproject.toml) + .env
 #   make run         development server on http://127.0.0.1:8000 with demo data
-#   make test        lint, Django checks, pytest on SQLite, then on a throwaway PostgreSQL
-#                    (both runs include the browser tests, in the system's Chromium)
+#   make test        lint, Django checks, security scan and dependency audit, pytest on
+#                    SQLite, then on a throwaway PostgreSQL (both runs include the browser
+#                    tests, in the system's Chromium)
 #
 # pyproject.toml is the single source of the pinned versions.
 
@@ -22,6 +23,7 @@ STAMP := $(VENV)/.installed-from-pyproject
 MANAGE := $(PY) manage.py
 RUFF := $(BIN)/ruff
 PYTEST := $(PY) -m pytest
+BANDIT := $(BIN)/bandit
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-k foo -x'
 PYTEST_ARGS ?=
 # Where `make run` serves.
@@ -34,7 +36,8 @@ PYTEST_FAILED = { status=$$?; \
 	if [ "$$status" -eq 5 ]; then echo "pytest collected no tests (exit 5): that is a failure" >&2; fi; \
 	exit "$$status"; }
 
-.PHONY: help install run test lint format test-sqlite test-postgres test-browser clean
+.PHONY: help install run test lint format security audit test-sqlite test-postgres \
+	test-browser clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [PYTEST_ARGS='...'] [REQUIRE_POSTGRES=1] [REQUIRE_BROWSER=1]"
@@ -45,6 +48,7 @@ help: ## List the targets
 	@echo "  PYTHON (interpreter for the virtualenv, default python3.11),"
 	@echo "  REQUIRE_POSTGRES=1 (fail instead of skip when no PostgreSQL server binaries),"
 	@echo "  REQUIRE_BROWSER=1 (fail instead of skip when no chromium for the browser tests),"
+	@echo "  REQUIRE_AUDIT=1 (fail instead of pass when the vulnerability service is unreachable),"
 	@echo "  BROWSER_SCREENSHOTS=DIR (save a PNG of every page the browser tests visit)."
 
 install: $(STAMP) .env ## Create .venv, install dependencies, create .env, compile messages
@@ -91,11 +95,15 @@ run: install ## Migrate, load the seeds, print a demo staff login, serve on RUN_
 	$(MANAGE) ensure_demo_login
 	$(MANAGE) runserver $(RUN_ADDR)
 
-test: install ## Lint, Django checks, pytest on SQLite and on a throwaway PostgreSQL
+test: install ## Lint, Django checks, bandit, pip-audit, pytest on SQLite and on PostgreSQL
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(SQLITE_ENV) $(MANAGE) check
 	$(SQLITE_ENV) $(MANAGE) makemigrations --check --dry-run
+	@echo "== bandit (static security scan)"
+	$(BANDIT) -c pyproject.toml -r . -q
+	@echo "== pip-audit (known vulnerabilities of the installed dependencies)"
+	$(PY) .ci/audit-dependencies
 	@echo "== pytest on SQLite"
 	$(SQLITE_ENV) $(PYTEST) $(PYTEST_ARGS) || $(PYTEST_FAILED)
 	@echo "== pytest on PostgreSQL"
@@ -104,6 +112,12 @@ test: install ## Lint, Django checks, pytest on SQLite and on a throwaway Postgr
 lint: install ## ruff check and ruff format --check
 	$(RUFF) check .
 	$(RUFF) format --check .
+
+security: install ## bandit's static security scan of our code (configured in pyproject.toml)
+	$(BANDIT) -c pyproject.toml -r . -q
+
+audit: install ## pip-audit: known vulnerabilities of the installed (pinned) dependencies
+	$(PY) .ci/audit-dependencies
 
 format: install ## Format with ruff, then apply ruff's automatic fixes
 	$(RUFF) format .

@@ -313,7 +313,8 @@ def country_chart(*, shares: Sequence[Share], slug: str = "chart-countries") -> 
 def kind_chart(*, headline: Headline, slug: str = "chart-kinds") -> Chart:
     """Registered organizations by kind, from the headline's `organizations_by_kind`."""
     by_kind = headline.figures["organizations_by_kind"].value
-    assert isinstance(by_kind, dict)
+    if not isinstance(by_kind, dict):
+        raise TypeError("organizations_by_kind must map each kind to its count")
     return bar_chart(
         slug=slug,
         title=gettext("Registered organizations by kind"),

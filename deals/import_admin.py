@@ -524,7 +524,8 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         `reason` is kept with the run's errors, in both languages."""
         run.status = status
         run.content = None
-        run.token = ""
+        # Clears the one-shot confirm token: no password.
+        run.token = ""  # nosec B105
         fields = ["status", "content", "token"]
         if reason is not None:
             run.errors = [*(run.errors or []), file_error(reason)]
@@ -633,7 +634,8 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 )
             run = result.run or run
             run.content = None
-            run.token = ""
+            # Clears the one-shot confirm token: no password.
+            run.token = ""  # nosec B105
             run.save(update_fields=["content", "token"])
         if result.ok and run.status == ImportRun.Status.IMPORTED:
             self.message_user(request, imported_message(run), messages.SUCCESS)
@@ -707,10 +709,12 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 def drop_expired_uploads() -> int:
     """Forget the bytes of previews nobody confirmed in time: each upload may weigh
-    megabytes, and an expired preview can no longer be confirmed anyway."""
-    return ImportRun.objects.filter(
+    megabytes, and an expired preview can no longer be confirmed anyway. (The token
+    cleared is the one-shot confirm token, no password.)"""
+    expired = ImportRun.objects.filter(
         status=ImportRun.Status.PREVIEWED, expires_at__lte=timezone.now(), content__isnull=False
-    ).update(content=None, token="")
+    )
+    return expired.update(content=None, token="")  # nosec B106
 
 
 def imported_message(run: ImportRun) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -268,7 +269,17 @@ def figures_publish(
     (today by default): the public pages and the API show them until the next
     publication. Only a user with `deals.publish_figures` (reviewers) may; `user=None`
     is the system (the seeds)."""
+    started = time.monotonic()
     if user is not None and not user.has_perm("deals.publish_figures"):
+        logger.warning(
+            "publication refused",
+            extra={
+                "event": "publication",
+                "outcome": "refused",
+                "user": user.get_username(),
+                "delegation": delegation_label(delegation),
+            },
+        )
         raise PermissionDenied(gettext("Only reviewers publish the figures."))
     headline = headline_figures(delegation=delegation)
     publication = Publication(
@@ -288,11 +299,20 @@ def figures_publish(
     logger.info(
         "figures published",
         extra={
-            "event": "figures_published",
+            "event": "publication",
+            "outcome": "published",
             "publication": publication.pk,
-            "delegation": delegation.pk,
+            "delegation": delegation_label(delegation),
             "as_of": publication.as_of.isoformat(),
-            "user": getattr(user, "pk", None),
+            "user": user.get_username() if user is not None else None,
+            "agreements": headline.figures["agreements"].value,
+            "companies_signed": headline.figures["companies_signed"].value,
+            "duration_ms": round((time.monotonic() - started) * 1000),
         },
     )
     return publication
+
+
+def delegation_label(delegation: Delegation) -> str:
+    """`ciie-2019/beijing`: a delegation as the logs name it."""
+    return f"{delegation.edition.slug}/{delegation.slug}"

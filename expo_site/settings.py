@@ -6,9 +6,11 @@ when asked for, the database is an SQLite file beside the project, and a missing
 SECRET_KEY is refused outside DEBUG.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,15 +22,64 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 # Development may run without a secret; production must be given one.
-_DEV_SECRET = "django-insecure-development-only-key-never-use-in-production"
+# Only with DEBUG on; `check --deploy` refuses its prefix.
+_DEV_SECRET = "django-insecure-development-only-key-never-use-in-production"  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured(
         "SECRET_KEY is not set. Set it in the environment (or DEBUG=1 for development)."
     )
 
+# Rotating the secret (docs/operations.md): the new key becomes SECRET_KEY, the old one
+# moves here for as long as the sessions and signed links made with it should last.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# How many proxies stand before the site (0: none, the client is REMOTE_ADDR). Behind
+# them the client's address is read from the X-Forwarded-For they append, never from
+# the one a client sends: the API's throttling and the admin's login lockout both count
+# per address, and both use this (see `expo_site.clientip`).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# HTTPS. Production (DEBUG off) is served over HTTPS only: every switch below defaults
+# to on there and off in development, where `make run` serves plain http on 127.0.0.1.
+# `manage.py check --deploy` passes with the production defaults (tests/test_deploy.py).
+_PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+# Load balancers probe over plain http: the health endpoint answers them directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that ends TLS, the request reaches the site over http; the proxy says
+# the original scheme in a header (set by the proxy, overwriting any a client sent).
+# Only then is the header trusted: without a proxy a client could claim https.
+_PROXY_SSL_HEADER = env.str(
+    "SECURE_PROXY_SSL_HEADER", default="HTTP_X_FORWARDED_PROTO" if NUM_PROXIES else ""
+)
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+# A year of HSTS once the site is known to work over HTTPS; 0 turns it off.
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60 if _PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION)
+# Only the header's `preload` token: the domain joins browsers' preload lists only when
+# its owner submits it there.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Cookies: sent over HTTPS only in production, never readable by scripts, not sent
+# along with requests from other sites' pages.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# A staff session lasts a working day, not Django's two weeks, and ends with the browser.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,12 +97,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "csp",
     "delegations",
     "deals",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the static files itself, compressed and cached for good (docs/operations.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "expo_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +116,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change through the admin into the model histories.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The Content-Security-Policy header on every response.
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with its page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before a password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "expo_site.urls"
@@ -119,6 +184,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is refused for AXES_COOLOFF_MINUTES. The
+# address is the real client's behind the proxies (NUM_PROXIES), as for the API's
+# throttling: the proxy's own address would lock every staff member out at once.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "expo_site.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "expo_site.lockout.lockout_response"
+# Each attempt is in the axes tables already; no access log of every login as well.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Content-Security-Policy (django-csp): scripts and styles only from the site's own
+# static files, never inline, and nothing from elsewhere. The API's documentation pages
+# relax it for their styles (`expo_site.apidocs`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # Staff read Chinese first; the public site is bilingual.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -131,6 +227,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# In production the static files are those `collectstatic` gathered, under names that
+# carry a hash of their content (so browsers may cache them for good), and compressed;
+# WhiteNoise serves them. Development and the tests serve them from the apps' folders
+# as they are, without collectstatic (tests/conftest.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Hong Kong, Macao and Taiwan are regions of China, named so everywhere.
 COUNTRIES_OVERRIDE = {
@@ -185,7 +293,7 @@ REST_FRAMEWORK = {
     },
     # How many proxies stand before the app: the client address is then read from the
     # X-Forwarded-For they set, never from the one a client sends (0: REMOTE_ADDR).
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -221,13 +329,28 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs go to stderr: one JSON object a line in production (LOG_FORMAT=json, the default
+# without DEBUG), for the log collector; plain lines in development. Imports and
+# publications log an `event` with its fields (docs/operations.md).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes says it started at every start of every process.
+        "axes.apps": {"level": "WARNING"},
+    },
 }

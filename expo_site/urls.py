@@ -4,12 +4,14 @@ prefix, the default) and English (`/en/`)."""
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from deals.views_admin import blank_template
 from delegations.api.views import TokenView
 from delegations.api.views import not_found as api_not_found
 from delegations.tables import DownloadFormatConverter
+from expo_site.apidocs import redoc_view, swagger_view
+from expo_site.health import healthz
 
 admin.site.site_header = "进博会交易团信息管理 · Expo delegation records"
 admin.site.site_title = "交易团信息管理"
@@ -33,12 +35,14 @@ def admin_urls():
 
 api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", swagger_view, name="docs"),
+    path("redoc/", redoc_view, name="redoc"),
     path("token/", TokenView.as_view(), name="token"),
 ]
 
 urlpatterns = [
+    # For load balancers and monitors: see docs/operations.md.
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_urls()),
     # The API: public endpoints under /api/, staff ones under /api/staff/, the OpenAPI

@@ -31,3 +31,16 @@ def _fresh_throttle_counts():
     from django.core.cache import caches
 
     caches["throttle"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _static_files_as_they_are(settings):
+    """Production's storage (hashed names from collectstatic's manifest) would need
+    collectstatic first: the tests serve the apps' static files as they are, found in
+    the apps' folders as development does, whatever DEBUG says."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True

@@ -57,6 +57,9 @@ class Job:
         # Stage changes of followed records, (record, from, to): written as moves once
         # the sheets are (see engine.record_moves).
         self.moves: list[tuple[Model, str, str]] = []
+        # The delegations the rows name, as "edition/delegation" slugs, for the
+        # import's log line.
+        self.delegations: set[str] = set()
 
 
 @dataclass(slots=True)
@@ -241,7 +244,10 @@ class SheetImport:
             if self.sheet.name_en != "Delegations":  # which creates delegations as it goes
                 self._found[("delegation", edition.pk, text)] = found
         if len(found) == 1:
-            return found[0] if self.within_scope(row, key, found[0]) else None
+            if not self.within_scope(row, key, found[0]):
+                return None
+            self.job.delegations.add(f"{found[0].edition.slug}/{found[0].slug}")
+            return found[0]
         if not found:
             self.fail(
                 row,

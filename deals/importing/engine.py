@@ -4,6 +4,8 @@ one transaction (or rolled back: a dry run, or any bad row), the run recorded.""
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -46,6 +48,8 @@ HANDLERS: dict[str, type[SheetImport]] = {
     "Investment intentions": InvestmentIntentionImport,
     "CIFTIS pledges": CiftisPledgeImport,
 }
+logger = logging.getLogger(__name__)
+
 # Sheets a workbook may carry for its readers, which the import passes over.
 NOTE_SHEETS = {label_key(name) for name in ("notes", "readme", "instructions", "说明", "填写说明")}
 
@@ -77,11 +81,21 @@ def import_file(
     empty); otherwise the result lists every bad row, and nothing is written unless
     there is none and this is not a dry run.
     """
+    started = time.monotonic()
     wanted = None
     if sheet:
         try:
             wanted = sheet_named(sheet)
         except KeyError:
+            log_import(
+                data,
+                filename=filename,
+                user=user,
+                run=run,
+                dry_run=dry_run,
+                outcome="file_refused",
+                started=started,
+            )
             raise FileRefused(
                 _("There is no sheet “%(name)s”; the sheets are: %(names)s."),
                 name=sheet,
@@ -140,6 +154,16 @@ def import_file(
             refusal.add("", None, None, refused.message)
             finish_run(run, job, counts, refusal, status=ImportRun.Status.REFUSED)
             refused.run = run
+        log_import(
+            data,
+            filename=filename,
+            user=job.user,
+            run=run,
+            dry_run=dry_run,
+            outcome="file_refused",
+            started=started,
+            job=job,
+        )
         raise
     result = ImportResult(
         sheets=counts,
@@ -158,7 +182,60 @@ def import_file(
         else:
             status = ImportRun.Status.IMPORTED
         finish_run(run, job, counts, job.errors, status=status)
+    outcome = "rows_refused" if job.errors else "checked" if dry_run else "imported"
+    log_import(
+        data,
+        filename=filename,
+        user=job.user,
+        run=run,
+        dry_run=dry_run,
+        outcome=outcome,
+        started=started,
+        job=job,
+        result=result,
+    )
     return result
+
+
+def log_import(
+    data: bytes,
+    *,
+    filename: str,
+    user,
+    run: ImportRun | None,
+    dry_run: bool,
+    outcome: str,
+    started: float,
+    job: Job | None = None,
+    result: ImportResult | None = None,
+) -> None:
+    """One structured log line per import, whatever its end (docs/operations.md):
+    `imported`, `checked` (a dry run without a bad row), `rows_refused` (nothing
+    written) or `file_refused`."""
+    counts = {name: tally.as_dict() for name, tally in (result.sheets if result else {}).items()}
+    logger.log(
+        logging.WARNING if outcome.endswith("refused") else logging.INFO,
+        "import %s",
+        outcome,
+        extra={
+            "event": "import",
+            "outcome": outcome,
+            "dry_run": dry_run,
+            "user": getattr(user, "username", None),
+            "delegations": sorted(job.delegations) if job else [],
+            "run": getattr(run, "pk", None),
+            "file_name": PurePath(str(filename).replace("\\", "/")).name,
+            "file_sha256": run.sha256 if run is not None else hashlib.sha256(data).hexdigest(),
+            "file_bytes": len(data),
+            "counts": counts,
+            "rows_created": sum(tally["created"] for tally in counts.values()),
+            "rows_updated": sum(tally["updated"] for tally in counts.values()),
+            "rows_unchanged": sum(tally["unchanged"] for tally in counts.values()),
+            "errors": result.error_count if result else 1,
+            "warnings": result.warning_count if result else 0,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ the import is kept, and so is one that other records now refer to; each is named
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -31,6 +33,8 @@ from delegations.models import Delegation, Organization, Registration
 from ..sheets import Message, sheet_for_model
 from .results import UndoResult
 from .writing import HistoryWriter, chunks
+
+logger = logging.getLogger(__name__)
 
 # What an import writes, in the order it writes it.
 MODELS: list[type[Model]] = [
@@ -65,6 +69,7 @@ class UndoRefused(Exception):
 
 def undo_import(run: ImportRun, *, user) -> UndoResult:
     """Undo the import `run` (status imported) in one transaction, as its user."""
+    started = time.monotonic()
     if user is not None and not user.has_perm("deals.undo_importrun"):
         raise UndoRefused(_("Only a reviewer may undo an import."))
     try:
@@ -89,6 +94,20 @@ def undo_import(run: ImportRun, *, user) -> UndoResult:
             error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
         ) from error
     run.refresh_from_db(fields=["status", "undone_at", "undone_by", "undo_report"])
+    logger.info(
+        "import undone",
+        extra={
+            "event": "import_undone",
+            "outcome": "undone",
+            "user": getattr(user, "username", None),
+            "run": run.pk,
+            "file_name": run.filename,
+            "file_sha256": run.sha256,
+            "removed": undo.result.removed,
+            "restored": undo.result.restored,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+        },
+    )
     return undo.result
 
 

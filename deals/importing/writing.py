@@ -213,7 +213,9 @@ class FastInsert:
         ]
         self.attnames = [field.attname for field in self.fields]
         quote = connection.ops.quote_name
-        self.head = "INSERT INTO {} ({}) VALUES ".format(
+        # Statements of the model's own table and column names, quoted by the database
+        # backend; every value goes as a parameter.
+        self.head = "INSERT INTO {} ({}) VALUES ".format(  # nosec B608
             quote(meta.db_table), ", ".join(quote(field.column) for field in self.fields)
         )
         self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
@@ -223,7 +225,8 @@ class FastInsert:
         self.unnest = None
         if connection.vendor == "postgresql":
             types = [field.db_type(connection).split("(")[0] for field in self.fields]
-            self.unnest = "SELECT * FROM UNNEST({})".format(
+            # The fields' own column types; the values go as parameters.
+            self.unnest = "SELECT * FROM UNNEST({})".format(  # nosec B608
                 ", ".join(f"(%s)::{db_type}[]" for db_type in types)
             )
             self.copy = "COPY {} ({}) FROM STDIN".format(

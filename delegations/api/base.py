@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -127,10 +128,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = Conflict(gettext("This would duplicate or break a record already stored."))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        # A service's refusal (e.g. "Only reviewers publish the figures."), said as such.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    assert isinstance(exc, exceptions.APIException)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
     items = _flatten(exc.detail, exc.get_codes())
     if isinstance(exc, exceptions.ValidationError):
         detail = gettext("The request is not valid: see the errors of each field.")

@@ -5,6 +5,7 @@ serializers print."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import BooleanField, Case, QuerySet, When
 from django.http import JsonResponse
 from django.utils.translation import gettext
@@ -136,7 +137,7 @@ class RegistrationRecordViewSet(StaffViewSet):
 class TokenView(ObtainAuthToken):
     """A staff member's API token, for their username and password: send it as
     `Authorization: Token <key>`. Throttled per client address, so that passwords
-    cannot be guessed at speed."""
+    cannot be guessed at speed, and locked out with the admin's login (django-axes)."""
 
     throttle_classes = (TokenThrottle,)
     throttle_scope = "token"
@@ -150,6 +151,18 @@ class TokenView(ObtainAuthToken):
         if not user.is_staff:
             raise exceptions.PermissionDenied(gettext("Only the bureau's staff get API tokens."))
         return super().post(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # DRF rolls the request's transaction back on every error, and with it the
+        # failed login django-axes has just counted: a wrong password, refused, must
+        # still count towards the lockout. Nothing else was written.
+        if (
+            isinstance(exc, exceptions.ValidationError)
+            and transaction.get_connection().in_atomic_block
+        ):
+            transaction.set_rollback(False)
+        return response
 
 
 @csrf_exempt  # it writes nothing, whatever the method

@@ -16,6 +16,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Model
+from django.http import HttpRequest
 from django.urls import reverse
 
 from deals.models import Agreement
@@ -693,7 +694,8 @@ def test_demo_login_is_a_reviewer_with_a_new_password_each_run(db, client):
     assert user.check_password(second)
     assert user.is_staff and not user.is_superuser
     assert list(user.groups.values_list("name", flat=True)) == [REVIEWERS]
-    assert client.login(username="clerk", password=second)
+    # django-axes checks every login against its lockouts, which needs a request.
+    assert client.login(request=HttpRequest(), username="clerk", password=second)
     assert client.get(admin_url(Agreement)).status_code == 200
 
 

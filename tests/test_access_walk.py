@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -173,6 +174,10 @@ ADMIN_MODELS: dict[str, dict[str, Expect]] = {
     "auth_group": ACCOUNT_PAGES,
     "auth_user": {**ACCOUNT_PAGES, "password_change": NOBODY},
     "authtoken_tokenproxy": ACCOUNT_PAGES,
+    # The login lockouts (django-axes): the administrators' too.
+    "axes_accessattempt": ACCOUNT_PAGES,
+    "axes_accesslog": ACCOUNT_PAGES,
+    "axes_accessfailurelog": ACCOUNT_PAGES,
 }
 
 PUBLIC_PAGES = [
@@ -246,6 +251,7 @@ EXPECTED: dict[str, Expect] = {
         for page, expected in pages.items()
     },
     # The public site.
+    "healthz": PUBLIC,  # for load balancers: says only whether the site can serve
     "set_language": Expect(302, 302, 302),
     **dict.fromkeys(PUBLIC_PAGES, PUBLIC),
     **dict.fromkeys(DOWNLOADS, PUBLIC),
@@ -370,6 +376,13 @@ def population() -> Population:
         imported_at=datetime.datetime(2019, 11, 12, tzinfo=datetime.UTC),
     )
     token, _ = Token.objects.get_or_create(user=clerk)
+    attempt = {
+        "user_agent": "walk",
+        "ip_address": "192.0.2.1",
+        "username": "walk.clerk",
+        "http_accept": "*/*",
+        "path_info": "/admin/login/",
+    }
     records = {
         Fair: Fair.objects.get(code="ciie"),
         Edition: delegation.edition,
@@ -382,6 +395,11 @@ def population() -> Population:
         Group: Group.objects.get(name=DATA_ENTRY),
         TokenProxy: TokenProxy.objects.get(pk=token.pk),
         type(clerk): clerk,
+        AccessAttempt: AccessAttempt.objects.create(
+            **attempt, get_data="", post_data="", failures_since_start=1
+        ),
+        AccessLog: AccessLog.objects.create(**attempt),
+        AccessFailureLog: AccessFailureLog.objects.create(**attempt),
         type(visit): visit,
         type(intention): intention,
         type(pledge): pledge,

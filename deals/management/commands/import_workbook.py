@@ -121,7 +121,9 @@ class Command(BaseCommand):
                 run=ImportRun(filename=path.name[:255]),
             )
         except FileRefused as refused:
-            raise CommandError(f"{refused.message_zh}\n{refused.message_en}") from None
+            raise CommandError(
+                f"{path.name} was refused: {refused.message_zh}\n{refused.message_en}"
+            ) from None
         finally:
             progress.close()
 

@@ -25,6 +25,7 @@ from deals.currencies import normalize_currency
 from deals.models import Agreement, Exhibitor
 
 from .company_admin import CompanyPagesMixin
+from .concurrency import ConcurrentEditAdminMixin
 from .models import Delegation, Edition, Fair, Organization, Registration
 from .resources import (
     DelegationResource,
@@ -165,7 +166,7 @@ class BackOfficeFieldsMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class HistoryAdmin(BackOfficeFieldsMixin, SimpleHistoryAdmin):
+class HistoryAdmin(ConcurrentEditAdminMixin, BackOfficeFieldsMixin, SimpleHistoryAdmin):
     """An admin whose records keep every change (who, when, old → new), shown on the
     record's history page.
 
@@ -283,7 +284,7 @@ class SubDelegationFormSet(forms.BaseInlineFormSet):
         return kwargs
 
 
-class SubDelegationInline(BackOfficeFieldsMixin, admin.TabularInline):
+class SubDelegationInline(ConcurrentEditAdminMixin, BackOfficeFieldsMixin, admin.TabularInline):
     model = Delegation
     fk_name = "parent"
     form = SubDelegationForm

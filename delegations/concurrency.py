@@ -17,10 +17,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
 
 # The change form's hidden field that carries the version the form was opened at.
 VERSION_FIELD = "loaded_version"
@@ -204,3 +205,67 @@ PRECONDITION_FAILED = _(
     "This record was changed after the version you sent in If-Match: read it again "
     "(its ETag) and send your change with that version."
 )
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+
+class ConcurrentWritesMixin:
+    """For a staff viewset: a record's answer carries its version as an ETag, and a PUT,
+    PATCH or DELETE that sends `If-Match` is refused with 412 Precondition Failed when
+    the record is no longer at that version. Without `If-Match` nothing is checked."""
+
+    record: models.Model | None = None
+
+    def get_object(self):
+        self.record = super().get_object()
+        return self.record
+
+    def perform_create(self, serializer) -> None:
+        super().perform_create(serializer)
+        self.record = serializer.instance
+
+    def perform_update(self, serializer) -> None:
+        super().perform_update(serializer)
+        self.record = serializer.instance
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.check_if_match(request)
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.check_if_match(request)
+            response = super().destroy(request, *args, **kwargs)
+        self.record = None
+        return response
+
+    def check_if_match(self, request) -> None:
+        header = request.headers.get("If-Match")
+        if header is None or not is_versioned(self.get_queryset().model):
+            return
+        # Who may not see the record, or names none, hears that first (403, 404).
+        record = self.get_object()
+        versions = versions_in(header)
+        if versions is None or any(claim(record, version) for version in versions):
+            return
+        who, when = last_change(record)
+        raise PreconditionFailed(
+            gettext(
+                "This record was changed by %(who)s at %(when)s, after the version your "
+                "If-Match names. Read it again (its ETag is its version) and send your "
+                "change with that version. Nothing was written."
+            )
+            % {"who": who, "when": timezone.localtime(when).isoformat(timespec="seconds")}
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = self.record
+        if record is not None and is_versioned(type(record)) and 200 <= response.status_code < 300:
+            response["ETag"] = etag_of(record)
+        return response

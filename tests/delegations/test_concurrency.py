@@ -12,6 +12,7 @@ from django.urls import reverse
 from deals.models import Agreement, CiftisPledge, Exhibitor, InvestmentIntention, Visit
 from delegations.concurrency import VERSION_FIELD, version_of
 from delegations.models import Delegation, Organization, Registration
+from tests.api import client_for
 from tests.delegations.test_admin import page_text
 from tests.factories import (
     DATA_ENTRY,
@@ -185,3 +186,113 @@ def test_an_inline_row_changed_meanwhile_is_refused(two_clerks):
     parent.refresh_from_db()
     district.refresh_from_db()
     assert (parent.organizer_zh, district.name_en) == ("北京市人民政府", "CY")
+
+
+# ---------------------------------------------------------------------------------------
+# The staff API: ETag and If-Match
+# ---------------------------------------------------------------------------------------
+
+ORGANIZATIONS = "/api/staff/organizations/"
+
+
+@pytest.fixture
+def organization():
+    return OrganizationFactory(industry="零售", name_en="Gome")
+
+
+@pytest.fixture
+def api_clerks():
+    return client_for("data_entry"), client_for("data_entry")
+
+
+def test_a_record_read_or_written_carries_its_version_as_etag(organization, api_clerks):
+    wang, _ = api_clerks
+
+    read = wang.get(f"{ORGANIZATIONS}{organization.pk}/")
+    written = wang.patch(f"{ORGANIZATIONS}{organization.pk}/", {"industry": "电商"}, format="json")
+
+    assert read["ETag"] == f'"{version_of(organization)}"'
+    organization.refresh_from_db()
+    assert written["ETag"] == f'"{version_of(organization)}"' != read["ETag"]
+
+
+def test_a_write_with_a_stale_if_match_is_refused_and_the_first_change_stands(
+    organization, api_clerks
+):
+    wang, li = api_clerks
+    url = f"{ORGANIZATIONS}{organization.pk}/"
+    etag = wang.get(url)["ETag"]
+    assert li.get(url)["ETag"] == etag
+
+    first = wang.patch(url, {"industry": "电商"}, format="json", HTTP_IF_MATCH=etag)
+    second = li.put(
+        url,
+        {**li.get(url).json(), "name_en": "Gome Retail Holdings"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+
+    assert first.status_code == 200
+    assert second.status_code == 412
+    assert second.json()["code"] == "precondition_failed"
+    assert "This record was changed by" in second.json()["detail"]
+    assert "Nothing was written" in second.json()["detail"]
+    organization.refresh_from_db()
+    assert (organization.industry, organization.name_en) == ("电商", "Gome")
+    assert organization.history.count() == 2
+
+
+def test_a_stale_if_match_also_refuses_a_delete(organization, api_clerks):
+    wang, _ = api_clerks
+    li = client_for("reviewer")  # who may delete
+    url = f"{ORGANIZATIONS}{organization.pk}/"
+    etag = li.get(url)["ETag"]
+    assert wang.patch(url, {"industry": "电商"}, format="json").status_code == 200
+
+    refused = li.delete(url, HTTP_IF_MATCH=etag)
+
+    assert refused.status_code == 412
+    assert Organization.objects.filter(pk=organization.pk).exists()
+
+
+@pytest.mark.parametrize("if_match", [None, "*", "current", 'W/"current"', '"old", "current"'])
+def test_a_write_without_if_match_or_with_a_current_one_goes_through(
+    organization, api_clerks, if_match
+):
+    wang, _ = api_clerks
+    url = f"{ORGANIZATIONS}{organization.pk}/"
+    current = wang.get(url)["ETag"].strip('"')
+    headers = {} if if_match is None else {"HTTP_IF_MATCH": if_match.replace("current", current)}
+    if if_match == "current":
+        headers["HTTP_IF_MATCH"] = f'"{current}"'
+
+    response = wang.patch(url, {"industry": "电商"}, format="json", **headers)
+
+    assert response.status_code == 200, response.json()
+    organization.refresh_from_db()
+    assert organization.industry == "电商"
+
+
+def test_an_if_match_that_names_no_version_is_refused(organization, api_clerks):
+    wang, _ = api_clerks
+
+    response = wang.patch(
+        f"{ORGANIZATIONS}{organization.pk}/",
+        {"industry": "电商"},
+        format="json",
+        HTTP_IF_MATCH='"not a version"',
+    )
+
+    assert response.status_code == 412
+    organization.refresh_from_db()
+    assert organization.industry == "零售"
+
+
+def test_a_record_nobody_may_see_is_a_404_before_any_if_match(api_clerks):
+    wang, _ = api_clerks
+
+    response = wang.patch(
+        f"{ORGANIZATIONS}999999/", {"industry": "电商"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+
+    assert response.status_code == 404

@@ -109,6 +109,16 @@ def far_cell() -> bytes:
     return rewritten({SHEET_PART: with_cell("XFD1048576")})
 
 
+def far_cell_behind_line_breaks() -> bytes:
+    """The same cell, its attributes after a line break and a tab, as XML allows."""
+
+    def change(sheet: str) -> str:
+        cell = '<row\nr="1048576"><c\tr="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        return sheet.replace("</sheetData>", cell + "</sheetData>")
+
+    return rewritten({SHEET_PART: change})
+
+
 def far_column() -> bytes:
     """One cell in column 16,384 of the second row."""
     return rewritten({SHEET_PART: with_cell("XFD3")})

@@ -52,12 +52,14 @@ MAGIC = [
     (b"BM", _("a bitmap image")),
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A row (`<row r="7">`), a cell (`<c r="B7">`) or the end of a declared dimension
-# (`<dimension ref="A1:P100">`, `ref="A1"`).
-_REFERENCE = re.compile(
-    rb'(?:<(?:\w+:)?dimension\s+ref|\sr)="(?:[A-Z]{0,3}\d*:)?([A-Z]{0,3})(\d*)"'
-)
+# The end of a declared dimension (`<dimension ref="A1:P100">`, `ref="A1"`), and the
+# row and column parts of a row's or a cell's reference (`<row r="7">`, `<c r="B7">`).
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]{0,3}\d*:)?([A-Z]{0,3})(\d*)"')
+_ROW_NUMBER = re.compile(rb'\sr="[A-Z]{0,3}(\d+)"')
+_COLUMN_LETTERS = re.compile(rb'\sr="([A-Z]{1,3})\d')
 REFERENCE_TAIL = 64
+# Where a worksheet part declares its dimension: before its rows.
+DIMENSION_WITHIN = 64 * 1024
 SCAN_CHUNK = 1024 * 1024
 # What python-calamine reads of a workbook: its sheets as grids, about 32 bytes a cell.
 MAX_CELLS = 20_000_000
@@ -305,21 +307,35 @@ def check_extents(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> N
 
 def extent_of(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Extent:
     """The last row and column a worksheet part declares (`<dimension ref>`) or names
-    (`<row r>`, `<c r>`), read as a stream: the part may be large, its size is checked."""
+    (`<row r>`, `<c r>`), read as a stream: the part may be large, its size is checked.
+    Each chunk is searched by the regular expressions as a whole (a sheet of 100,000
+    rows holds close to a million references), and its few distinct column letters
+    converted once."""
     extent = Extent()
     tail = b""
     with archive.open(entry) as part:
         while chunk := part.read(SCAN_CHUNK):
             text = tail + chunk
-            for found in _REFERENCE.finditer(text):
-                letters, digits = found.group(1), found.group(2)
-                if digits:
-                    extent.rows = max(extent.rows, int(digits))
-                if letters:
-                    extent.columns = max(extent.columns, column_number(letters))
+            if not tail and (declared := _DIMENSION.search(text[:DIMENSION_WITHIN])):
+                letters, digits = declared.groups()
+                extent.rows = int(digits or 0)
+                extent.columns = column_number(letters) if letters else 0
+            rows = _ROW_NUMBER.findall(text)
+            if rows:
+                extent.rows = max(extent.rows, largest_number(rows))
+            columns = set(_COLUMN_LETTERS.findall(text))
+            if columns:
+                extent.columns = max(extent.columns, *map(column_number, columns))
             # A reference cut in two by the chunk boundary is read again whole.
             tail = text[-REFERENCE_TAIL:]
     return extent
+
+
+def largest_number(numbers: list[bytes]) -> int:
+    """The largest of numbers written in digits, without converting every one: among
+    the longest, the greatest in byte order is the greatest."""
+    longest = max(map(len, numbers))
+    return int(max(number for number in numbers if len(number) == longest))
 
 
 def column_number(letters: bytes) -> int:

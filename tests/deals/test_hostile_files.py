@@ -49,6 +49,11 @@ HOSTILE = {
         {},
         "A sheet of this file has 1,048,575 rows",
     ),
+    "the same, behind line breaks": (
+        hostile_files.far_cell_behind_line_breaks,
+        {},
+        "A sheet of this file has 1,048,575 rows",
+    ),
     "a cell in the last column": (
         hostile_files.far_column,
         {},

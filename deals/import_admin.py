@@ -328,6 +328,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "size",
         "sheet_shown",
         "created_at",
+        "started_at",
         "imported_at",
         "expires_at",
         "undone_at",

@@ -135,6 +135,8 @@ def import_file(
                         finished = True
         except DatabaseError as error:
             failed, finished = True, False
+            if run is not None:
+                run.imported_at = None  # set with the status that was not committed
             job.errors.add(
                 "",
                 None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from deals.importer import mark_interrupted
 from deals.importing.runs import hold_run, worker_id
+from deals.importing.runs import hold_run as real_hold
 from deals.models import ImportRun
 from delegations.models import Organization
 from tests.deals.test_import_admin import (
@@ -77,7 +79,7 @@ def test_sqlite_leaves_a_run_whose_process_still_runs():
     assert run.status == ImportRun.Status.IMPORTING
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_postgresql_leaves_a_run_whose_transaction_still_writes():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no row locks; the process decides there (the test above)")
@@ -147,3 +149,36 @@ def test_an_interrupted_confirmation_may_be_confirmed_again(client):
     run.refresh_from_db()
     assert run.status == ImportRun.Status.IMPORTED
     assert Organization.objects.filter(name_zh__in=[SHOUGANG[0], SECOO[0]]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_admin_confirmation_commits_importing_before_its_transaction_writes(client):
+    """Not one transaction with its request: while the import writes, another process
+    already sees the run importing, which is what tells a stopped server's run."""
+    clerk = staff_member(DATA_ENTRY)
+    client.force_login(clerk)
+    response = upload(client, organizations_workbook(SHOUGANG, SECOO))
+    run = ImportRun.objects.get(user=clerk)
+    token = token_on(client.get(response.url))
+    seen = []
+
+    def another_process() -> None:
+        try:
+            seen.append(ImportRun.objects.get(pk=run.pk).status)
+        finally:
+            connection.close()
+
+    def hold(held: ImportRun) -> None:
+        # The import's transaction has begun; what do others see of the run?
+        reader = threading.Thread(target=another_process)
+        reader.start()
+        reader.join()
+        real_hold(held)
+
+    with mock.patch("deals.importing.engine.hold_run", side_effect=hold):
+        response = confirm(client, run, token)
+
+    assert response.status_code == 302
+    assert seen == [ImportRun.Status.IMPORTING]
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.IMPORTED

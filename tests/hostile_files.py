@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 
 from tests.files import csv_bytes, xlsx
@@ -155,6 +157,28 @@ def unpacks_too_far(total: int) -> bytes:
     `total` bytes unpacked."""
     count = total // (900 * 1024) + 1
     return minimal_zip({f"xl/media/filler{n}.xml": " " * (900 * 1024) for n in range(count)})
+
+
+def lying_sizes() -> bytes:
+    """A sheet part whose headers declare it shorter than it unpacks (with the checksum
+    of that shorter start), so that a size check trusting the headers would pass a
+    bomb: the part's last row, a cell in Z50, lies past the declared end."""
+    data = rewritten({SHEET_PART: with_cell("Z50")})
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET_PART)
+    full = zipfile.ZipFile(io.BytesIO(data)).read(SHEET_PART)
+    declared = full[: full.index(b'<row r="50"')]
+    crc, size = zlib.crc32(declared), len(declared)
+    patched = bytearray(data)
+    # The local header: CRC-32 at 14, uncompressed size at 22.
+    struct.pack_into("<I", patched, info.header_offset + 14, crc)
+    struct.pack_into("<I", patched, info.header_offset + 22, size)
+    # Its central directory entry: CRC-32 at 16, uncompressed size at 24, name at 46.
+    central = patched.index(b"PK\x01\x02")
+    while patched[central + 46 : central + 46 + len(SHEET_PART)] != SHEET_PART.encode():
+        central = patched.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", patched, central + 16, crc)
+    struct.pack_into("<I", patched, central + 24, size)
+    return bytes(patched)
 
 
 def too_many_parts(count: int = 10_001) -> bytes:

@@ -140,6 +140,19 @@ def test_the_command_names_the_file_and_why_it_is_refused(hostile, tmp_path):
     assert ImportRun.objects.get().status == ImportRun.Status.REFUSED
 
 
+def test_a_part_longer_than_its_headers_say_is_refused(tmp_path):
+    """The checks read each part as far as its headers declare; python-calamine's zip
+    reader refuses to read further, so what lies past the declared end is never read."""
+    path = tmp_path / "组织.xlsx"
+    path.write_bytes(hostile_files.lying_sizes())
+
+    with pytest.raises(CommandError) as failed:
+        call_command("import_workbook", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert "File is larger than its declared uncompressed size" in str(failed.value)
+    assert not Organization.objects.exists()
+
+
 def test_the_xml_of_a_clean_workbook_passes_the_checks():
     result = import_file(hostile_files.clean_workbook(), filename="组织.xlsx", dry_run=False)
 

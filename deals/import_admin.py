@@ -330,6 +330,7 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "size",
         "sheet_shown",
         "created_at",
+        "started_at",
         "imported_at",
         "expires_at",
         "undone_at",
@@ -400,7 +401,10 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
             path("import/<int:run_id>/", view(self.preview_view), name="deals_importrun_preview"),
             path(
                 "import/<int:run_id>/confirm/",
-                view(require_POST(self.confirm_view)),
+                # Not one transaction with the request: the run is marked importing and
+                # committed first, so that a server stopped in the middle leaves a run
+                # that says so (the import itself is one transaction of its own).
+                view(transaction.non_atomic_requests(require_POST(self.confirm_view))),
                 name="deals_importrun_confirm",
             ),
             path("<int:run_id>/undo/", view(self.undo_view), name="deals_importrun_undo"),
@@ -408,6 +412,7 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
+        importer.mark_interrupted()
         context = {
             "import_page_url": (
                 reverse("admin:deals_importrun_import")
@@ -419,7 +424,8 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = self.get_queryset(request).filter(pk=object_id).first()
+        importer.mark_interrupted()
+        run = self.get_queryset(request).filter(pk=object_id).defer("content").first()
         context = dict(extra_context or {})
         if run is not None:
             context.update(result_context(run))
@@ -453,6 +459,7 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         user = request.user
         if not user.has_perm("deals.add_importrun"):
             return self.refuse(request, 403, gettext("You may not import spreadsheets."))
+        importer.mark_interrupted()
         if request.method == "POST":
             drop_expired_uploads()
             form = UploadForm(request.POST, request.FILES, user=user)
@@ -535,12 +542,13 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
     # --- 2. preview --------------------------------------------------------------------
 
     def preview_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        importer.mark_interrupted()
         run = ImportRun.objects.filter(pk=run_id).defer("content").first()
         if run is None:
             return self.refuse(request, 404, gettext("There is no such import."))
         if run.user_id != request.user.pk:
             return self.refuse(request, 403, gettext("This import was uploaded by someone else."))
-        previewed = run.status == ImportRun.Status.PREVIEWED
+        previewed = run.status in ImportRun.CONFIRMABLE
         expired = previewed and run.expires_at is not None and run.expires_at <= timezone.now()
         return self.page(
             request,
@@ -560,83 +568,44 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if not user.has_perm("deals.add_importrun"):
             return self.refuse(request, 403, gettext("You may not import spreadsheets."))
         with transaction.atomic():
-            # Locked: two confirmations of one run cannot both import it.
+            # Locked, then marked importing: two confirmations of one run cannot both
+            # import it.
             run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
-            if run is None:
-                return self.refuse(request, 404, gettext("There is no such import."))
-            if run.user_id != user.pk:
-                return self.refuse(
-                    request, 403, gettext("This import was uploaded by someone else.")
-                )
-            if run.status != ImportRun.Status.PREVIEWED:
-                return self.refuse(
-                    request,
-                    409,
-                    gettext(
-                        "This import is %(status)s: a preview is confirmed once only. "
-                        "Upload the file again to import it."
-                    )
-                    % {"status": run.get_status_display()},
-                    run=run,
-                )
-            if run.expires_at is None or run.expires_at <= timezone.now():
-                drop_expired_uploads()
-                return self.refuse(
-                    request,
-                    410,
-                    gettext(
-                        "This preview has expired: nothing was imported. Upload the file again."
-                    ),
-                    run=run,
-                )
-            posted = request.POST.get("token", "")
-            if not run.token or not constant_time_compare(posted, run.token):
-                return self.refuse(
-                    request,
-                    400,
-                    gettext(
-                        "This confirmation does not match the preview: nothing was imported. "
-                        "Confirm from the preview page."
-                    ),
-                    run=run,
-                )
-            content = bytes(run.content) if run.content is not None else b""
-            if run.content is None or hashlib.sha256(content).hexdigest() != run.sha256:
-                reason = Message(
-                    _(
-                        "The stored file is not the one that was previewed: nothing was "
-                        "imported. Upload the file again."
-                    )
-                )
-                self.close(run, status=ImportRun.Status.REFUSED, reason=reason)
-                return self.refuse(request, 400, str(reason), run=run)
-            sheets = [sheet_named(name) for name in (run.counts or {})]
-            if run.sheet:
-                sheets.append(sheet_named(run.sheet))
-            refusal = refusal_for(user, sheets)
-            if refusal:
-                self.close(run, status=ImportRun.Status.REFUSED, reason=refusal)
-                return self.refuse(request, 403, str(refusal), run=run)
-            try:
-                result = importer.import_file(
-                    content,
-                    filename=run.filename,
-                    user=user,
-                    dry_run=False,
-                    sheet=run.sheet or None,
-                    run=run,
-                )
-            except importer.FileRefused as refused:
-                run.refresh_from_db()
-                self.close(run, status=ImportRun.Status.REFUSED)
-                return self.refuse(
-                    request, 400, f"{refused.message_zh} {refused.message_en}", run=run
-                )
-            run = result.run or run
-            run.content = None
-            # Clears the one-shot confirm token: no password.
-            run.token = ""  # nosec B105
-            run.save(update_fields=["content", "token"])
+            refused = self.check_confirmation(request, run)
+            if refused is not None:
+                return refused
+            importer.begin_run(run)
+        content = bytes(run.content)
+        try:
+            result = importer.import_file(
+                content,
+                filename=run.filename,
+                user=user,
+                dry_run=False,
+                sheet=run.sheet or None,
+                run=run,
+            )
+        except importer.FileRefused as refused:
+            run.refresh_from_db()
+            self.close(run, status=ImportRun.Status.REFUSED)
+            return self.refuse(request, 400, f"{refused.message_zh} {refused.message_en}", run=run)
+        run = result.run or run
+        if run.status == ImportRun.Status.FAILED:
+            # Nothing was written; the stored upload and its token stay, so that the
+            # clerk may confirm again once the database is back.
+            self.message_user(
+                request,
+                gettext(
+                    "Nothing was imported: the database failed in the middle of the import. "
+                    "Nothing of this file was written; confirm again to retry."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:deals_importrun_preview", args=[run.pk]))
+        run.content = None
+        # Clears the one-shot confirm token: no password.
+        run.token = ""  # nosec B105
+        run.save(update_fields=["content", "token"])
         if result.ok and run.status == ImportRun.Status.IMPORTED:
             self.message_user(request, imported_message(run), messages.SUCCESS)
         else:
@@ -649,6 +618,63 @@ class ImportRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
         return HttpResponseRedirect(reverse("admin:deals_importrun_preview", args=[run.pk]))
+
+    def check_confirmation(self, request: HttpRequest, run: ImportRun | None):
+        """None when `run`, locked, may be imported by this request; else the 4xx page
+        that says why not (closing the run when it can never be imported)."""
+        user = request.user
+        if run is None:
+            return self.refuse(request, 404, gettext("There is no such import."))
+        if run.user_id != user.pk:
+            return self.refuse(request, 403, gettext("This import was uploaded by someone else."))
+        if run.status not in ImportRun.CONFIRMABLE:
+            return self.refuse(
+                request,
+                409,
+                gettext(
+                    "This import is %(status)s: a preview is confirmed once only. "
+                    "Upload the file again to import it."
+                )
+                % {"status": run.get_status_display()},
+                run=run,
+            )
+        if run.expires_at is None or run.expires_at <= timezone.now():
+            drop_expired_uploads()
+            return self.refuse(
+                request,
+                410,
+                gettext("This preview has expired: nothing was imported. Upload the file again."),
+                run=run,
+            )
+        posted = request.POST.get("token", "")
+        if not run.token or not constant_time_compare(posted, run.token):
+            return self.refuse(
+                request,
+                400,
+                gettext(
+                    "This confirmation does not match the preview: nothing was imported. "
+                    "Confirm from the preview page."
+                ),
+                run=run,
+            )
+        content = bytes(run.content) if run.content is not None else b""
+        if run.content is None or hashlib.sha256(content).hexdigest() != run.sha256:
+            reason = Message(
+                _(
+                    "The stored file is not the one that was previewed: nothing was "
+                    "imported. Upload the file again."
+                )
+            )
+            self.close(run, status=ImportRun.Status.REFUSED, reason=reason)
+            return self.refuse(request, 400, str(reason), run=run)
+        sheets = [sheet_named(name) for name in (run.counts or {})]
+        if run.sheet:
+            sheets.append(sheet_named(run.sheet))
+        refusal = refusal_for(user, sheets)
+        if refusal:
+            self.close(run, status=ImportRun.Status.REFUSED, reason=refusal)
+            return self.refuse(request, 403, str(refusal), run=run)
+        return None
 
     # --- 6. undo -----------------------------------------------------------------------
 
@@ -712,7 +738,7 @@ def drop_expired_uploads() -> int:
     megabytes, and an expired preview can no longer be confirmed anyway. (The token
     cleared is the one-shot confirm token, no password.)"""
     expired = ImportRun.objects.filter(
-        status=ImportRun.Status.PREVIEWED, expires_at__lte=timezone.now(), content__isnull=False
+        status__in=ImportRun.CONFIRMABLE, expires_at__lte=timezone.now(), content__isnull=False
     )
     return expired.update(content=None, token="")  # nosec B106
 

@@ -8,7 +8,9 @@ from .importing import (
     SheetCounts,
     UndoRefused,
     UndoResult,
+    begin_run,
     import_file,
+    mark_interrupted,
     undo_import,
 )
 
@@ -19,6 +21,8 @@ __all__ = [
     "SheetCounts",
     "UndoRefused",
     "UndoResult",
+    "begin_run",
     "import_file",
+    "mark_interrupted",
     "undo_import",
 ]

@@ -890,8 +890,16 @@ class Publication(models.Model):
 
 class ImportRunStatus(models.TextChoices):
     PREVIEWED = "previewed", _("previewed")
+    # Writing: committed before the import's transaction starts, so that a run whose
+    # process died is seen (and marked interrupted); its rows and its next status are
+    # committed together.
+    IMPORTING = "importing", _("importing")
     IMPORTED = "imported", _("imported")
     REFUSED = "refused", _("refused")
+    # The database failed in the middle: nothing was written, the file may be tried again.
+    FAILED = "failed", _("failed")
+    # The process stopped in the middle (killed, the server shut down): nothing was written.
+    INTERRUPTED = "interrupted", _("interrupted")
     UNDONE = "undone", _("undone")
 
 
@@ -920,6 +928,14 @@ class ImportRun(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    started_at = models.DateTimeField(_("import started"), null=True, blank=True)
+    worker = models.CharField(
+        _("importing process"),
+        max_length=120,
+        blank=True,
+        editable=False,
+        help_text=_("The host and process id that writes the import."),
+    )
     counts = models.JSONField(
         _("counts"),
         default=dict,
@@ -957,6 +973,9 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.filename}"
+
+    # The runs whose stored upload may still be confirmed (again, after a failure).
+    CONFIRMABLE = (ImportRunStatus.PREVIEWED, ImportRunStatus.FAILED, ImportRunStatus.INTERRUPTED)
 
     @property
     def change_reason(self) -> str:

@@ -26,6 +26,7 @@ from deals.currencies import normalize_currency
 from deals.models import Agreement, Exhibitor
 
 from .company_admin import CompanyPagesMixin
+from .concurrency import ConcurrentEditAdminMixin
 from .models import Delegation, Edition, Fair, Organization, Registration
 from .resources import (
     DelegationResource,
@@ -207,7 +208,9 @@ class ScopedAdminMixin:
         return ScopedForm
 
 
-class HistoryAdmin(ScopedAdminMixin, BackOfficeFieldsMixin, SimpleHistoryAdmin):
+class HistoryAdmin(
+    ConcurrentEditAdminMixin, ScopedAdminMixin, BackOfficeFieldsMixin, SimpleHistoryAdmin
+):
     """An admin whose records keep every change (who, when, old → new), shown on the
     record's history page.
 
@@ -333,7 +336,7 @@ class SubDelegationFormSet(forms.BaseInlineFormSet):
         return kwargs
 
 
-class SubDelegationInline(BackOfficeFieldsMixin, admin.TabularInline):
+class SubDelegationInline(ConcurrentEditAdminMixin, BackOfficeFieldsMixin, admin.TabularInline):
     model = Delegation
     fk_name = "parent"
     form = SubDelegationForm

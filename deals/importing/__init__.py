@@ -5,6 +5,7 @@ bulk with their history in one transaction; and the undo of a whole import."""
 from .engine import import_file
 from .reading import FileRefused
 from .results import ImportResult, RowError, SheetCounts, UndoResult
+from .runs import begin_run, mark_interrupted
 from .undo import UndoRefused, undo_import
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "SheetCounts",
     "UndoRefused",
     "UndoResult",
+    "begin_run",
     "import_file",
+    "mark_interrupted",
     "undo_import",
 ]

@@ -35,6 +35,7 @@ from .lookups import Lookups
 from .parties import DelegationImport, ExhibitorImport, OrganizationImport, RegistrationImport
 from .reading import FileRefused, Table, blank, read_tables
 from .results import ImportResult, Problems, SheetCounts
+from .runs import begin_run, hold_run, interrupt_run
 from .undo import MODELS as WRITTEN
 
 HANDLERS: dict[str, type[SheetImport]] = {
@@ -110,14 +111,20 @@ def import_file(
         progress=progress,
     )
     counts: dict[str, SheetCounts] = {}
+    failed = finished = False
     try:
         kind, tables = read_tables(data)
         plan = plan_sheets(kind, tables, filename=filename, wanted=wanted, job=job)
         if run is not None and kind == "csv" and len(plan) == 1 and not run.sheet:
             run.sheet = plan[0].sheet.name_en
         counts = {planned.sheet.name_en: SheetCounts() for planned in plan}
+        writing = run is not None and not dry_run and not job.errors
+        if writing and run.status != ImportRun.Status.IMPORTING:
+            begin_run(run)
         try:
             with transaction.atomic():
+                if writing:
+                    hold_run(run)
                 job.lookups = Lookups()
                 for planned in plan:
                     if not planned.ok:
@@ -135,19 +142,43 @@ def import_file(
                     refresh_planner_statistics(counts)
                     # Written in bulk, which sends no signals: refresh the figures here.
                     figures_changed()
+                    if run is not None:
+                        # With the rows, in their transaction: a run marked imported has
+                        # them all, and one whose rows were lost is still "importing".
+                        finish_run(run, job, counts, job.errors, status=ImportRun.Status.IMPORTED)
+                        finished = True
         except DatabaseError as error:
+            failed, finished = True, False
+            if run is not None:
+                run.imported_at = None  # set with the status that was not committed
             job.errors.add(
                 "",
                 None,
                 None,
                 Message(
                     _(
-                        "The database refused the import (%(error)s). Nothing was written; "
-                        "please report this to the administrator."
+                        "The database failed in the middle of the import (%(error)s). Nothing "
+                        "was written. Try again; if it fails again, please report this to the "
+                        "administrator."
                     ),
                     error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__,
                 ),
             )
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped (Ctrl-C, or SIGTERM to the command): the transaction has rolled back.
+        if run is not None and run.status == ImportRun.Status.IMPORTING:
+            interrupt_run(run)
+        log_import(
+            data,
+            filename=filename,
+            user=job.user,
+            run=run,
+            dry_run=dry_run,
+            outcome="interrupted",
+            started=started,
+            job=job,
+        )
+        raise
     except FileRefused as refused:
         if run is not None:
             refusal = Problems()
@@ -174,15 +205,23 @@ def import_file(
         error_count=job.errors.count,
         warning_count=job.warnings.count,
     )
-    if run is not None:
-        if job.errors:
+    if run is not None and not finished:
+        if failed:
+            status = ImportRun.Status.FAILED
+        elif job.errors:
             status = ImportRun.Status.REFUSED
         elif dry_run:
             status = ImportRun.Status.PREVIEWED
         else:
             status = ImportRun.Status.IMPORTED
-        finish_run(run, job, counts, job.errors, status=status)
-    outcome = "rows_refused" if job.errors else "checked" if dry_run else "imported"
+        # A failed import keeps the counts of its preview: what it failed to write.
+        finish_run(run, job, None if failed else counts, job.errors, status=status)
+    if failed:
+        outcome = "database_failed"
+    elif job.errors:
+        outcome = "rows_refused"
+    else:
+        outcome = "checked" if dry_run else "imported"
     log_import(
         data,
         filename=filename,
@@ -331,11 +370,13 @@ def start_run(run, data: bytes, *, filename: str, user, sheet: Sheet | None) -> 
 
 
 def finish_run(run: ImportRun, job: Job, counts, errors: Problems, *, status: str) -> None:
-    run.counts = {name: tally.as_dict() for name, tally in counts.items()}
+    fields = ["errors", "warnings", "status", "sheet"]
+    if counts is not None:
+        run.counts = {name: tally.as_dict() for name, tally in counts.items()}
+        fields.append("counts")
     run.errors = [error.as_dict() for error in errors.final()]
     run.warnings = [warning.as_dict() for warning in job.warnings.final()]
     run.status = status
-    fields = ["counts", "errors", "warnings", "status", "sheet"]
     if status == ImportRun.Status.IMPORTED:
         run.imported_at = job.now
         fields.append("imported_at")

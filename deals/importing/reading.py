@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +52,19 @@ MAGIC = [
     (b"BM", _("a bitmap image")),
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
+# The end of a declared dimension (`<dimension ref="A1:P100">`, `ref="A1"`), and the
+# row and column parts of a row's or a cell's reference (`<row r="7">`, `<c r="B7">`).
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]{0,3}\d*:)?([A-Z]{0,3})(\d*)"')
+_ROW_NUMBER = re.compile(rb'\sr="[A-Z]{0,3}(\d+)"')
+_COLUMN_LETTERS = re.compile(rb'\sr="([A-Z]{1,3})\d')
+REFERENCE_TAIL = 64
+# Where a worksheet part declares its dimension: before its rows.
+DIMENSION_WITHIN = 64 * 1024
+SCAN_CHUNK = 1024 * 1024
+# What python-calamine reads of a workbook: its sheets as grids, about 32 bytes a cell.
+MAX_CELLS = 20_000_000
+# The parts of a workbook that are XML.
+XML_PARTS = (".xml", ".rels")
 
 
 class FileRefused(Exception):
@@ -139,14 +156,14 @@ def not_a_spreadsheet(what) -> FileRefused:
 
 def check_zip(data: bytes) -> None:
     """Refuse a zip that is not a workbook, or whose content would exhaust the server
-    once unpacked (a zip bomb), or whose sheets declare more rows than allowed."""
+    once unpacked (a zip bomb), or whose XML declares a document type (entity expansion,
+    external entities), or whose sheets reach further than allowed: all before
+    python-calamine reads a byte of it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRefused(
-            _("This file looks like an XLSX workbook but cannot be opened: it is damaged.")
-        ) from None
+        raise damaged() from None
     names = {entry.filename for entry in entries}
     if "xl/workbook.xml" not in names:
         if "word/document.xml" in names:
@@ -166,7 +183,16 @@ def check_zip(data: bytes) -> None:
         if entry.file_size > 1024 * 1024
         and entry.file_size > MAX_ENTRY_RATIO * max(entry.compress_size, 1)
     ]
-    if len(entries) > MAX_ZIP_ENTRIES or total > limit or swollen:
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise FileRefused(
+            _(
+                "This workbook is made of %(count)s parts; a spreadsheet has a few dozen, and "
+                "at most %(limit)s are read. It is refused. Nothing was imported."
+            ),
+            count=number_format(len(entries), force_grouping=True),
+            limit=number_format(MAX_ZIP_ENTRIES, force_grouping=True),
+        )
+    if total > limit or swollen:
         raise FileRefused(
             _(
                 "This workbook unpacks to %(size)s in %(count)s parts, more than a spreadsheet "
@@ -175,15 +201,170 @@ def check_zip(data: bytes) -> None:
             size=megabytes(total),
             count=len(entries),
         )
+    try:
+        for entry in entries:
+            if entry.filename.lower().endswith(XML_PARTS):
+                check_prologue(archive, entry)
+        check_extents(archive, entries)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        # A part that does not unpack (a wrong checksum, a truncated stream).
+        raise damaged() from None
+
+
+def damaged() -> FileRefused:
+    return FileRefused(
+        _("This file looks like an XLSX workbook but cannot be opened: it is damaged.")
+    )
+
+
+class _RootReached(Exception):
+    """The prologue of an XML part is over: its first element starts."""
+
+
+class _StopAtRoot:
+    """A parser target that ends the scan at the first element: a document type can only
+    be declared before it."""
+
+    def start(self, tag, attrib) -> None:
+        raise _RootReached
+
+    def close(self) -> None:
+        return None
+
+
+def check_prologue(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
+    """Refuse an XML part that declares a document type. python-calamine reads XML with a
+    parser that defusedxml does not guard, and a workbook never needs one: a DOCTYPE is
+    how entity expansion ("billion laughs") and external entities (a server file read
+    into a cell) come in. defusedxml reads the prologue, to the first element only."""
+    parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
+    with archive.open(entry) as part:
+        try:
+            while chunk := part.read(SCAN_CHUNK):
+                parser.feed(chunk)
+            parser.close()
+        except _RootReached:
+            return
+        except DefusedXmlException:
+            raise FileRefused(
+                _(
+                    "This workbook's part “%(part)s” declares a document type (DOCTYPE or "
+                    "ENTITY), which spreadsheets never need and attacks on the server use; "
+                    "it is refused. Nothing was imported."
+                ),
+                part=entry.filename,
+            ) from None
+        except ParseError:
+            raise FileRefused(
+                _(
+                    "This workbook's part “%(part)s” is not well-formed XML: the file is "
+                    "damaged. Nothing was imported."
+                ),
+                part=entry.filename,
+            ) from None
+
+
+@dataclass
+class Extent:
+    """How far a sheet reaches: its last row and column, as its XML names them."""
+
+    rows: int = 0
+    columns: int = 0
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def check_extents(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse sheets that reach further than allowed. python-calamine keeps a sheet as one
+    dense grid from A1 to its last cell, about 32 bytes a cell: two cells, A1 and
+    XFD1048576, make it ask for 512 GB and abort the process. So the declared dimension
+    and every row and cell reference are read first, and the grids the workbook's sheets
+    would make together are capped."""
     allowed = max_rows()
+    cells = 0
     for entry in entries:
         if not entry.filename.startswith("xl/worksheets/") or not entry.filename.endswith(".xml"):
             continue
-        with archive.open(entry) as part:
-            start = part.read(4096)
-        found = _DIMENSION.search(start)
-        if found and int(found.group(2)) > allowed + 1:
-            raise too_many_rows(int(found.group(2)) - 1, allowed)
+        extent = extent_of(archive, entry)
+        if extent.rows > allowed + 1:
+            raise too_many_rows(extent.rows - 1, allowed)
+        if extent.columns > MAX_COLUMNS:
+            raise too_many_columns(sheet_of_part(archive, entry.filename), extent.columns)
+        cells += extent.cells
+    if cells > MAX_CELLS:
+        raise FileRefused(
+            _(
+                "The sheets of this workbook span %(count)s cells from their first to their "
+                "last; at most %(limit)s are read. Delete the cells far below or to the right "
+                "of the data. Nothing was imported."
+            ),
+            count=number_format(cells, force_grouping=True),
+            limit=number_format(MAX_CELLS, force_grouping=True),
+        )
+
+
+def extent_of(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Extent:
+    """The last row and column a worksheet part declares (`<dimension ref>`) or names
+    (`<row r>`, `<c r>`), read as a stream: the part may be large, its size is checked.
+    Each chunk is searched by the regular expressions as a whole (a sheet of 100,000
+    rows holds close to a million references), and its few distinct column letters
+    converted once."""
+    extent = Extent()
+    tail = b""
+    with archive.open(entry) as part:
+        while chunk := part.read(SCAN_CHUNK):
+            text = tail + chunk
+            if not tail and (declared := _DIMENSION.search(text[:DIMENSION_WITHIN])):
+                letters, digits = declared.groups()
+                extent.rows = int(digits or 0)
+                extent.columns = column_number(letters) if letters else 0
+            rows = _ROW_NUMBER.findall(text)
+            if rows:
+                extent.rows = max(extent.rows, largest_number(rows))
+            columns = set(_COLUMN_LETTERS.findall(text))
+            if columns:
+                extent.columns = max(extent.columns, *map(column_number, columns))
+            # A reference cut in two by the chunk boundary is read again whole.
+            tail = text[-REFERENCE_TAIL:]
+    return extent
+
+
+def largest_number(numbers: list[bytes]) -> int:
+    """The largest of numbers written in digits, without converting every one: among
+    the longest, the greatest in byte order is the greatest."""
+    longest = max(map(len, numbers))
+    return int(max(number for number in numbers if len(number) == longest))
+
+
+def column_number(letters: bytes) -> int:
+    """`A` is 1, `Z` 26, `AA` 27, `XFD` 16384."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def sheet_of_part(archive: zipfile.ZipFile, part: str) -> str:
+    """The name a clerk gave the sheet kept in `part`, for the message; else the part."""
+    try:
+        relations = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return part
+    target = part.removeprefix("xl/")
+    for relation in re.finditer(r"<Relationship\b[^>]*>", relations):
+        tag = relation.group(0)
+        if re.search(r'Target="/?(?:xl/)?' + re.escape(target) + '"', tag):
+            rid = re.search(r'Id="([^"]+)"', tag)
+            if rid is None:
+                break
+            for sheet in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+                if f'"{rid.group(1)}"' in sheet.group(0):
+                    name = re.search(r'name="([^"]*)"', sheet.group(0))
+                    return html.unescape(name.group(1)) if name else part
+    return part
 
 
 def too_many_rows(count: int, allowed: int) -> FileRefused:

@@ -28,7 +28,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
@@ -36,6 +36,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..concurrency import ConcurrentWritesMixin, is_versioned
 from ..scope import NOT_YOURS, is_scoped, out_of_scope_field, scope
 
 # A relation's value outside the user's delegations (or naming no record at all).
@@ -43,6 +44,11 @@ NOT_AMONG_YOURS = _("No record {pk_value} is among your delegations' records.")
 
 # The largest key the databases hold (a 64-bit integer).
 MAX_KEY = 2**63 - 1
+
+IF_MATCH_DESCRIPTION = _(
+    "Optional: the ETag of the record as you read it. When given, the write is refused "
+    "with 412 if the record was changed since."
+)
 
 # Said in the history of a record changed through the API.
 CHANGE_REASON = "API"
@@ -155,6 +161,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class ExpoAutoSchema(AutoSchema):
     """drf-spectacular's schema, with the error answers each endpoint can give."""
 
+    def _versioned(self) -> bool:
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        return getattr(self.view, "staff_api", False) and model is not None and is_versioned(model)
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method in ("PUT", "PATCH", "DELETE") and self._versioned():
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description=str(IF_MATCH_DESCRIPTION),
+                )
+            )
+        return parameters
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         # 404: no such record, or a page past the end of a list.
@@ -165,6 +188,8 @@ class ExpoAutoSchema(AutoSchema):
             codes += ["401", "403"]
             if self.method in ("POST", "PUT", "PATCH", "DELETE"):
                 codes.append("409")
+            if self.method in ("PUT", "PATCH", "DELETE") and self._versioned():
+                codes.append("412")
         codes += getattr(self.view, "extra_error_codes", [])
         for code in codes:
             if code not in responses:
@@ -251,8 +276,10 @@ class PublicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     staff_api = False
 
 
-class StaffViewSet(viewsets.ModelViewSet):
-    """A staff endpoint over every record of a model."""
+class StaffViewSet(ConcurrentWritesMixin, viewsets.ModelViewSet):
+    """A staff endpoint over every record of a model. A record's answer carries its
+    version (ETag); a write that sends it back in If-Match is refused (412) when someone
+    changed the record since."""
 
     def get_object(self):
         # A key past what the database holds names no record (rather than overflowing
@@ -375,6 +402,7 @@ RESPONSE_DESCRIPTIONS = {
     "403": _("The user's staff group does not permit this (or this field's change)."),
     "404": _("No such record, or no such page of the list."),
     "409": _("Refused because of records already stored (other records need this one)."),
+    "412": _("Refused: the record changed after the version If-Match names. Nothing was written."),
     "429": _("Too many requests from this client: wait as Retry-After says."),
 }
 

@@ -14,13 +14,15 @@ with an error; so does it when the file itself is refused.
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.formats import number_format
 
-from deals.importer import FileRefused, import_file
+from deals.importer import FileRefused, import_file, mark_interrupted
 from deals.models import ImportRun
 from deals.sheets import sheet_named
 
@@ -74,6 +76,10 @@ class Progress:
             self.bar = None
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    sys.exit(128 + signum)
+
+
 class Command(BaseCommand):
     help = (
         "Import a CSV file or an XLSX workbook of the spreadsheet contract (docs/spreadsheets.md): "
@@ -115,7 +121,12 @@ class Command(BaseCommand):
                 importer = get_user_model().objects.get_by_natural_key(user)
             except get_user_model().DoesNotExist:
                 raise CommandError(f"There is no user “{user}”.") from None
+        # Runs an earlier process left half-way (killed, the machine stopped) are named so.
+        mark_interrupted()
         progress = Progress(self.stderr._out)
+        # SIGTERM (a shutdown, a job runner's timeout) stops the import as Ctrl-C does:
+        # its transaction rolls back and its run is marked interrupted.
+        previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
         try:
             result = import_file(
                 data,
@@ -127,8 +138,11 @@ class Command(BaseCommand):
                 run=ImportRun(filename=path.name[:255]),
             )
         except FileRefused as refused:
-            raise CommandError(f"{refused.message_zh}\n{refused.message_en}") from None
+            raise CommandError(
+                f"{path.name} was refused: {refused.message_zh}\n{refused.message_en}"
+            ) from None
         finally:
+            signal.signal(signal.SIGTERM, previous)
             progress.close()
 
         self.print_counts(result)
@@ -136,6 +150,11 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(f"warning: {self.problem(warning)}"))
         for error in result.errors:
             self.stderr.write(self.style.ERROR(self.problem(error)))
+        if result.run.status == ImportRun.Status.FAILED:
+            raise CommandError(
+                f"{path.name}: the database failed during the import, nothing was written "
+                f"(import run #{result.run.pk}); run the command again."
+            )
         if result.errors:
             noun = "error" if result.error_count == 1 else "errors"
             raise CommandError(

@@ -261,6 +261,10 @@ def headline_figures(*, delegation: Delegation) -> Headline:
 # cached under the previous one are never read again. The cache is shared by every
 # process (settings.CACHES), so a change made through one server refreshes them all.
 GENERATION_KEY = "stats:generation"
+# The shape of the cached values: raised whenever a change of the code changes what is
+# pickled into the cache (a class renamed, moved or removed), so that a deployment never
+# unpickles what the code before it wrote. 2: names as `labels.Name`, not lazy strings.
+CACHE_FORMAT = 2
 
 
 def cached_many(
@@ -274,7 +278,7 @@ def cached_many(
     if generation is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         generation = cache.get(GENERATION_KEY)
-    keys = {name: f"stats:{name}:{generation}:{delegation.pk}" for name in computes}
+    keys = {name: f"stats:v{CACHE_FORMAT}:{name}:{generation}:{delegation.pk}" for name in computes}
     found = cache.get_many(list(keys.values()))
     values, missing = {}, {}
     for name, key in keys.items():

@@ -57,3 +57,18 @@ def test_cached_breakdowns_carry_no_lazy_names_of_records():
     assert names and all(isinstance(label, BilingualName | CountryName) for label in names)
     with translation.override("en"):
         assert "Germany" in {str(label) for label in names}
+
+
+def test_cached_values_are_keyed_by_the_format_of_the_code():
+    # A deployment that changes what is pickled raises CACHE_FORMAT, so that it never
+    # unpickles what the code before it stored (a class it no longer has).
+    from django.core.cache import cache
+
+    from deals import stats
+
+    delegation = AgreementFactory().delegation
+    stats.cached("probe", delegation=delegation, compute=lambda: "fresh")
+    generation = cache.get(stats.GENERATION_KEY)
+    key = f"stats:v{stats.CACHE_FORMAT}:probe:{generation}:{delegation.pk}"
+    assert cache.get(key) == "fresh"
+    assert cache.get(f"stats:probe:{generation}:{delegation.pk}") is None

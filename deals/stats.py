@@ -267,6 +267,15 @@ GENERATION_KEY = "stats:generation"
 CACHE_FORMAT = 2
 
 
+def current_generation() -> str:
+    """The token that the values cached from the current records are stored under."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
 def cached_many(
     *, delegation: Delegation, computes: dict[str, Callable[[], Any]]
 ) -> dict[str, Any]:
@@ -274,10 +283,7 @@ def cached_many(
     anything computed from its records), by name, from the cache while none of the
     records changed. A page's values are read in one round trip to the cache, and the
     missing ones computed and stored together."""
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_KEY)
+    generation = current_generation()
     keys = {name: f"stats:v{CACHE_FORMAT}:{name}:{generation}:{delegation.pk}" for name in computes}
     found = cache.get_many(list(keys.values()))
     values, missing = {}, {}

@@ -44,6 +44,7 @@ from .disclosure import (
 )
 from .filters import AgreementFilterSet, ExhibitorFilterSet, PledgeFilterSet
 from .models import Agreement, CiftisPledge, Exhibitor, PledgeStatus, Publication
+from .page_cache import PublicPageCacheMixin
 from .press import press_paragraphs
 from .stats import (
     BASIS_NONE,
@@ -239,8 +240,9 @@ class FiguresSourceMixin(DelegationPageMixin):
         return response
 
 
-class HeadlineView(FiguresSourceMixin, TemplateView):
-    """A delegation's headline figures at an edition, each linked to its records."""
+class HeadlineView(PublicPageCacheMixin, FiguresSourceMixin, TemplateView):
+    """A delegation's headline figures at an edition, each linked to its records; the
+    page every visitor gets is served from the cache (deals/page_cache.py)."""
 
     template_name = "deals/headline.html"
     section = "headline"

@@ -307,6 +307,7 @@ def measure_server(delegation, *, workers: int, seconds: int, connections: int) 
     (directory / "headline.html").write_bytes(body)
     port = free_port()
     env = dict(os.environ, BENCH_STATIC_DIR=str(directory), ALLOWED_HOSTS="127.0.0.1")
+    env.setdefault("CONN_MAX_AGE", "60")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
         str(gunicorn),

@@ -2,22 +2,23 @@
 generation of the figures and served from the cache until a record changes.
 
 A page's figures are cached already (`stats.cached_many`); rendering the page around
-them (the press paragraph, four charts, the links) still costs tens of milliseconds,
-many times what serving a file costs. So a view that sets `public_page_cache = True`
-stores its rendered page in the cache next to the generation of the figures it was
-rendered under, and `PublicPageCacheMiddleware` answers the next visitor with it,
-before the view runs, in one round trip to the cache (the generation and the page
+them (the press paragraph, four charts, the links) and passing the request through
+every middleware still cost many times what serving a file costs. So a view that sets
+`public_page_cache = True` marks its answer with the generation of the figures it was
+rendered under, `PublicPageCacheMiddleware` stores that answer (body and headers, as
+the inner middleware left them), and it answers the next visitor with it before
+anything else runs, in one round trip to the cache (the generation and the page
 together). Every change of the records replaces the generation
 (`stats.figures_changed`), so a stored page is never served after one; a publication
 is such a change.
 
-Only what every visitor gets is stored: a GET or HEAD without a query string (so a
-visitor cannot fill the cache with made-up addresses), from a visitor without a session
-cookie (staff are logged in, and their pages differ: the preview link, the live
-figures), answered 200 without cookies or `Cache-Control`. The address names the
-language (`/en/...`), and the key names the host and the address. A stored page expires
-after `EXPO["PAGE_CACHE_SECONDS"]`, so that a deployment's new templates are served
-within that time even when no record changes.
+Only what every visitor gets is stored: a GET without a query string (so a visitor
+cannot fill the cache with made-up addresses), from a visitor without a session cookie
+(staff are logged in, and their pages differ: the preview link, the live figures),
+answered 200 without cookies or `Cache-Control`. The address names the language
+(`/en/...`), and the key names the host and the address. A stored page expires after
+`EXPO["PAGE_CACHE_SECONDS"]`, so that a deployment's new templates are served within
+that time even when no record changes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import translation
 
 from .stats import CACHE_FORMAT, GENERATION_KEY, current_generation
 
@@ -46,35 +49,61 @@ def may_cache(request: HttpRequest) -> bool:
     )
 
 
+def _view_class(request: HttpRequest) -> type | None:
+    """The class of the view the address names, resolved in the address's language
+    (`/en/...`), as the locale middleware will resolve it."""
+    path = request.path_info
+    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            match = resolve(path, getattr(request, "urlconf", None))
+        except Resolver404:
+            return None
+    return getattr(match.func, "view_class", None)
+
+
 class PublicPageCacheMiddleware:
-    """Answers a cacheable request for a page stored under the current generation of
-    the figures, before its view runs (so without the view's transaction). Placed last
-    in MIDDLEWARE: every other middleware has seen the request, and sees the answer, as
-    it would the view's."""
+    """Answers a request for a page stored under the current generation of the figures,
+    and stores the pages that views mark. Placed right after SecurityMiddleware: a
+    stored page skips the rest, and carries the headers the rest gave it."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(
-        self, request: HttpRequest, view_func, view_args, view_kwargs
-    ) -> HttpResponse | None:
-        view_class = getattr(view_func, "view_class", None)
-        if not getattr(view_class, "public_page_cache", False) or not may_cache(request):
-            return None
+        view_class = _view_class(request) if may_cache(request) else None
+        if not getattr(view_class, "public_page_cache", False):
+            return self.get_response(request)
         key = page_key(request)
         found = cache.get_many([GENERATION_KEY, key])
         stored = found.get(key)
-        if stored is None or found.get(GENERATION_KEY) != stored["generation"]:
-            return None
-        return HttpResponse(stored["content"], content_type=stored["content_type"])
+        if stored is not None and found.get(GENERATION_KEY) == stored["generation"]:
+            response = HttpResponse(stored["content"])
+            for header, value in stored["headers"]:
+                response[header] = value
+            return response
+        response = self.get_response(request)
+        generation = getattr(response, "page_cache_generation", None)
+        if (
+            generation is not None
+            and request.method == "GET"
+            and response.status_code == 200
+            and not response.cookies
+            and not response.streaming
+            and not response.has_header("Cache-Control")
+        ):
+            stored = {
+                "generation": generation,
+                "content": response.content,
+                "headers": list(response.items()),
+            }
+            cache.set(key, stored, timeout=settings.EXPO["PAGE_CACHE_SECONDS"])
+        return response
 
 
 class PublicPageCacheMixin:
-    """A view whose page `PublicPageCacheMiddleware` may serve from the cache: it
-    stores what it renders for a cacheable request."""
+    """A view whose page every visitor gets may be stored: its answer carries the
+    generation of the figures it was rendered under."""
 
     public_page_cache = True
 
@@ -85,21 +114,5 @@ class PublicPageCacheMixin:
         # page would be stored under the generation that change replaces.
         generation = current_generation()
         response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        if hasattr(response, "render"):
-            response.render()
-        if (
-            response.status_code == 200
-            and not response.cookies
-            and not response.has_header("Cache-Control")
-            and not getattr(response, "streaming", False)
-        ):
-            cache.set(
-                page_key(request),
-                {
-                    "generation": generation,
-                    "content": response.content,
-                    "content_type": response["Content-Type"],
-                },
-                timeout=settings.EXPO["PAGE_CACHE_SECONDS"],
-            )
+        response.page_cache_generation = generation
         return response

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Answers the public headline pages from the cache before the rest runs
+    # (deals/page_cache.py).
+    "deals.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "expo_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,8 +64,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change through the admin into the model histories.
     "simple_history.middleware.HistoryRequestMiddleware",
-    # Last: answers the public headline pages from the cache (see deals/page_cache.py).
-    "deals.page_cache.PublicPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "expo_site.urls"

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import DATA_ENTRY, staff_member
-from tests.pages import agreement_in, beijing, get_page, publish
+from tests.pages import agreement_in, beijing, get_page, publish, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,42 @@ def test_the_stored_pages_are_told_apart_by_language(client, published):
     assert english.content != chinese.content
     assert english["Content-Language"] == "en"
     assert client.get(HEADLINE)["Content-Language"] == "en"
+
+
+# The list pages' summaries (the agreements' totals, the exhibitors' countries), the same
+# for every filter of the list, are rendered once per change of the records.
+
+AGREEMENTS = "/en/ciie-2019/beijing/agreements/"
+EXHIBITORS = "/en/ciie-2019/beijing/exhibitors/"
+
+
+def _agreements_by_sector(client, address: str = AGREEMENTS) -> int:
+    page = get_page(client, address)
+    return sum(
+        int(row.select("td")[0].text.replace(",", "")) for row in table_rows(page, "sector-caption")
+    )
+
+
+def test_the_agreements_totals_are_rendered_again_once_a_change_commits(
+    client, published, django_capture_on_commit_callbacks
+):
+    assert _agreements_by_sector(client) == 2
+    with django_capture_on_commit_callbacks(execute=False) as uncommitted:
+        agreement_in(published)
+    assert _agreements_by_sector(client) == 2
+    for callback in uncommitted:
+        callback()
+    assert _agreements_by_sector(client) == 3
+    # A filter of the list leaves the summary, the delegation's totals, as it is.
+    assert _agreements_by_sector(client, AGREEMENTS + "?kind=purchase&q=zzz") == 3
+
+
+def test_the_summaries_are_rendered_in_the_language_of_the_page(client, published):
+    for address in (AGREEMENTS, EXHIBITORS):
+        chinese = address.removeprefix("/en")
+        english_page, chinese_page = client.get(address), client.get(chinese)
+        assert client.get(address).content == english_page.content
+        summary = "Intended purchases by sector" if address == AGREEMENTS else "by country"
+        assert summary.encode() in english_page.content
+        assert summary.encode() not in client.get(chinese).content
+        assert chinese_page.content == client.get(chinese).content

@@ -351,6 +351,10 @@ class AgreementAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
     )
     autocomplete_fields = ("delegation", "registration", "sector")
     date_hierarchy = "signed_on"
+    # Latest first, read backwards along the index on (signed_on, reference) that also
+    # serves the public API's order; the model's ("-signed_on", "reference") would sort
+    # every agreement on record.
+    ordering = ("-signed_on", "-reference")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     readonly_fields = ("amount_usd", "usd_rate", "usd_rate_on", "created_at", "updated_at")

@@ -556,6 +556,10 @@ class RegistrationAdmin(SpreadsheetExportMixin, HistoryAdmin):
     autocomplete_fields = ("delegation", "organization")
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "registered_on"
+    # The latest first, by key: the model's order (by delegation, then the organization's
+    # name) is a join sorted over every registration on record, a million at the scale
+    # of the whole expo; the key's index gives a page at once.
+    ordering = ("-pk",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 

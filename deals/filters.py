@@ -40,24 +40,31 @@ def _search(fields: list[str]):
     return search
 
 
-def agreement_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-    """Agreements whose buyer's or one of whose exhibitors' name holds every word of
-    `value`. The organizations named are found first, then their agreements through the
-    indexes on the buyer and on the exhibitors: a join from every agreement to its
-    exhibitors would test each agreement on record once per exhibitor, and need a
-    DISTINCT that costs the list its index order."""
+def agreements_naming(queryset: QuerySet, value: str, *, codes: bool = False) -> QuerySet:
+    """The agreements of `queryset` whose buyer's or one of whose exhibitors' name (and,
+    with `codes`, credit code) holds every word of `value`. The organizations named are
+    found first, then their agreements through the indexes on the buyer and on the
+    exhibitors: a join from every agreement to its exhibitors would test each agreement
+    on record once per exhibitor, and need a DISTINCT that costs the list its index
+    order."""
     from delegations.models import Organization
 
     for word in value.split():
-        named = Organization.objects.filter(
-            Q(name_zh__icontains=word) | Q(name_en__icontains=word)
-        ).values("pk")
+        match = Q(name_zh__icontains=word) | Q(name_en__icontains=word)
+        if codes:
+            match |= Q(credit_code__icontains=word)
+        named = Organization.objects.filter(match).values("pk")
         bought = Agreement.objects.filter(registration__organization__in=named).values("pk")
         sold = AgreementExhibitor.objects.filter(exhibitor__organization__in=named).values(
             "agreement"
         )
         queryset = queryset.filter(Q(pk__in=bought) | Q(pk__in=sold))
     return queryset
+
+
+def agreement_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    """The `q` filter of the agreements' lists: `agreements_naming`."""
+    return agreements_naming(queryset, value)
 
 
 class AgreementFilterSet(django_filters.FilterSet):

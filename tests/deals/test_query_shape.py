@@ -35,6 +35,9 @@ def test_a_page_of_every_agreement_is_read_along_the_signing_order_index(orderin
 def test_the_admins_of_the_largest_tables_page_by_an_index():
     assert RegistrationAdmin.ordering == ("-pk",)
     assert AgreementAdmin.ordering == ("-signed_on", "-reference")
+    # A date hierarchy lists the distinct dates of every row on record on every page.
+    assert RegistrationAdmin.date_hierarchy is None
+    assert AgreementAdmin.date_hierarchy is None
 
 
 def test_a_search_finds_agreements_by_buyer_and_exhibitor_without_joining_every_party():

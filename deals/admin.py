@@ -568,12 +568,13 @@ class VisitAdmin(SpreadsheetExportMixin, HistoryAdmin):
         ("delegation__edition", EditionFilter),
         "investment_intention",
         "ciftis_interest",
+        ("visited_on", admin.DateFieldListFilter),
         "illustrative",
     )
     search_fields = ORGANIZATION_SEARCH
     autocomplete_fields = ("delegation", "organization")
     readonly_fields = ("created_at", "updated_at")
-    date_hierarchy = "visited_on"
+    # No date_hierarchy, as for registrations and agreements: it scanned every visit.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 

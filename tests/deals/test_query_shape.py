@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deals.admin import AgreementAdmin
+from deals.admin import AgreementAdmin, VisitAdmin
 from deals.filters import AgreementApiFilterSet
 from deals.models import Agreement
 from delegations.admin import RegistrationAdmin
@@ -38,6 +38,7 @@ def test_the_admins_of_the_largest_tables_page_by_an_index():
     # A date hierarchy lists the distinct dates of every row on record on every page.
     assert RegistrationAdmin.date_hierarchy is None
     assert AgreementAdmin.date_hierarchy is None
+    assert VisitAdmin.date_hierarchy is None
 
 
 def test_a_search_finds_agreements_by_buyer_and_exhibitor_without_joining_every_party():

@@ -7,10 +7,11 @@ every middleware still cost many times what serving a file costs. So a view that
 `public_page_cache = True` marks its answer with the generation of the figures it was
 rendered under, `PublicPageCacheMiddleware` stores that answer (body and headers, as
 the inner middleware left them), and it answers the next visitor with it before
-anything else runs, in one round trip to the cache (the generation and the page
-together). Every change of the records replaces the generation
-(`stats.figures_changed`), so a stored page is never served after one; a publication
-is such a change.
+anything else runs: one round trip to the shared cache for the generation, and the
+page itself from this process's copy when it has one of that generation (else from the
+shared cache). Every change of the records replaces the generation
+(`stats.figures_changed`), so a stored page is never served after one; a publication is
+such a change.
 
 Only what every visitor gets is stored: a GET without a query string (so a visitor
 cannot fill the cache with made-up addresses), from a visitor without a session cookie
@@ -62,6 +63,22 @@ def _view_class(request: HttpRequest) -> type | None:
     return getattr(match.func, "view_class", None)
 
 
+# This process's copies of the pages it served lately, by key: a page of the whole
+# expo is about 90 KB, whose transfer from the shared cache cost more than the rest of
+# the answer. A copy is served only under the generation the shared cache holds now,
+# read on every request, so a change of records made through any process replaces it
+# as it replaces the shared one. At most COPIES of them, the oldest dropped first.
+COPIES = 64
+_copies: dict[str, dict] = {}
+
+
+def _keep(key: str, stored: dict) -> None:
+    _copies.pop(key, None)
+    _copies[key] = stored
+    while len(_copies) > COPIES:
+        del _copies[next(iter(_copies))]
+
+
 class PublicPageCacheMiddleware:
     """Answers a request for a page stored under the current generation of the figures,
     and stores the pages that views mark. Placed right after SecurityMiddleware: a
@@ -75,9 +92,12 @@ class PublicPageCacheMiddleware:
         if not getattr(view_class, "public_page_cache", False):
             return self.get_response(request)
         key = page_key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        stored = found.get(key)
-        if stored is not None and found.get(GENERATION_KEY) == stored["generation"]:
+        generation = cache.get(GENERATION_KEY)
+        stored = _copies.get(key)
+        if stored is None or stored["generation"] != generation:
+            stored = cache.get(key)
+        if stored is not None and generation is not None and stored["generation"] == generation:
+            _keep(key, stored)
             response = HttpResponse(stored["content"])
             for header, value in stored["headers"]:
                 response[header] = value
@@ -98,6 +118,7 @@ class PublicPageCacheMiddleware:
                 "headers": list(response.items()),
             }
             cache.set(key, stored, timeout=settings.EXPO["PAGE_CACHE_SECONDS"])
+            _keep(key, stored)
         return response
 
 

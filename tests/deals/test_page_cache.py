@@ -147,3 +147,17 @@ def test_the_summaries_are_rendered_in_the_language_of_the_page(client, publishe
         assert summary.encode() in english_page.content
         assert summary.encode() not in client.get(chinese).content
         assert chinese_page.content == client.get(chinese).content
+
+
+def test_a_new_generation_set_by_another_process_retires_this_processs_copy(client, published):
+    from deals.stats import GENERATION_KEY
+
+    client.get(HEADLINE)
+    with CaptureQueriesContext(connection) as hit:
+        client.get(HEADLINE)
+    assert len(hit) == 1
+    # Another server of the site recorded a change: it replaced the shared token.
+    cache.set(GENERATION_KEY, "another-process", timeout=None)
+    with CaptureQueriesContext(connection) as after:
+        client.get(HEADLINE)
+    assert len(after) > 1  # rendered again, not this process's copy

@@ -158,8 +158,8 @@ class Plan:
 
 @dataclass
 class Dataset:
-    """Every generated row, by model label, as dicts of field names to database values
-    (keys chosen here, so that foreign keys need no read back)."""
+    """Every generated row, by model label: tuples of database values in the order of
+    `columns[label]` (keys chosen here, so that foreign keys need no read back)."""
 
     rows: dict[str, list[tuple]] = field(default_factory=dict)
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -788,7 +788,7 @@ def ensure_loaded(plan: Plan) -> tuple[dict[str, int], list[LoadTiming] | None, 
     call_command("migrate", verbosity=0, interactive=False)
     counts = loaded_counts()
     if any(counts.values()):
-        expected = _expected(plan)
+        expected = plan.registrations
         if counts["delegations.Registration"] != expected:
             raise BenchError(
                 f"the database holds {counts['delegations.Registration']:,} registrations, not "
@@ -802,10 +802,6 @@ def ensure_loaded(plan: Plan) -> tuple[dict[str, int], list[LoadTiming] | None, 
     say(f"{data.count():,} rows generated in {generated:.1f} s; loading on {connection.vendor} ...")
     timings = load(data)
     return loaded_counts(), timings, generated
-
-
-def _expected(plan: Plan) -> int:
-    return plan.registrations
 
 
 def say(message: str) -> None:

@@ -38,6 +38,7 @@ from delegations.models import Delegation
 from delegations.resources import SpreadsheetExportMixin
 from delegations.scope import scope
 
+from .filters import agreements_naming
 from .models import (
     Agreement,
     AgreementExhibitor,
@@ -341,18 +342,20 @@ class AgreementAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
         "kind",
         "is_public",
         "sector",
+        ("signed_on", admin.DateFieldListFilter),
         "illustrative",
     )
-    search_fields = (
-        "reference",
-        "registration__organization__name_zh",
-        "registration__organization__name_en",
-        "registration__organization__credit_code",
-        "exhibitors__organization__name_zh",
-        "exhibitors__organization__name_en",
-    )
+    # The reference here; the buyer's and the exhibitors' names and credit codes in
+    # get_search_results, which finds the organizations first.
+    search_fields = ("reference",)
+    search_help_text = _("Reference, or the name or credit code of the buyer or an exhibitor.")
     autocomplete_fields = ("delegation", "registration", "sector")
-    date_hierarchy = "signed_on"
+    # No date_hierarchy: its links are the distinct dates of every agreement on record,
+    # a scan of the whole table on each page; the date filter asks nothing of it.
+    # Latest first, read backwards along the index on (signed_on, reference) that also
+    # serves the public API's order; the model's ("-signed_on", "reference") would sort
+    # every agreement on record.
+    ordering = ("-signed_on", "-reference")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     readonly_fields = ("amount_usd", "usd_rate", "usd_rate_on", "created_at", "updated_at")
@@ -390,6 +393,12 @@ class AgreementAdmin(FollowUpAdminMixin, SpreadsheetExportMixin, HistoryAdmin):
             .select_related(*self.list_select_related)
             .annotate(exhibitor_count=count_of(AgreementExhibitor, "agreement"))
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        by_reference, duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.split():
+            return by_reference, duplicates
+        return by_reference | agreements_naming(queryset, search_term, codes=True), duplicates
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -561,12 +570,13 @@ class VisitAdmin(SpreadsheetExportMixin, HistoryAdmin):
         ("delegation__edition", EditionFilter),
         "investment_intention",
         "ciftis_interest",
+        ("visited_on", admin.DateFieldListFilter),
         "illustrative",
     )
     search_fields = ORGANIZATION_SEARCH
     autocomplete_fields = ("delegation", "organization")
     readonly_fields = ("created_at", "updated_at")
-    date_hierarchy = "visited_on"
+    # No date_hierarchy, as for registrations and agreements: it scanned every visit.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 

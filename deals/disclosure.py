@@ -37,12 +37,10 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from delegations.models import bilingual
-
+from .labels import BilingualName, CountryName, Name
 from .models import Agreement, AgreementExhibitor, AgreementKind, AgreementStatus
 
 CENT = Decimal("0.01")
@@ -76,8 +74,8 @@ class GroupTotal:
     total unless it is withheld (then `total_usd` is None and `reason` says why)."""
 
     key: str
-    # Lazy: read in the language active where it is printed, even from a cache.
-    label: str | Promise
+    # Read by str() in the language active where it is printed, even from a cache.
+    label: str | Promise | Name
     agreements: int
     disclosed: int
     undisclosed: int
@@ -276,10 +274,10 @@ def _sector_key(row: dict) -> str:
     return row["code"] or NO_GROUP
 
 
-def _sector_label(key: str, row: dict) -> str | Promise:
+def _sector_label(key: str, row: dict) -> str | Promise | Name:
     if key == NO_GROUP:
         return _("no sector")
-    return _lazy_bilingual(row["name_zh"], row["name_en"])
+    return BilingualName(row["name_zh"], row["name_en"])
 
 
 def _by_kind(queryset: QuerySet[Agreement]) -> QuerySet:
@@ -312,21 +310,13 @@ def _country_key(row: dict) -> str:
     return row["lowest"]
 
 
-def _country_label(key: str, row: dict) -> str | Promise:
+def _country_label(key: str, row: dict) -> str | Promise | Name:
     if key == NO_GROUP:
         return _("not recorded")
     if key == SEVERAL_COUNTRIES:
         return _("several countries and regions")
-    return _lazy_country_name(key)
+    return CountryName(key)
 
-
-def _country_name(code: str) -> str:
-    # Through django-countries, so that settings.COUNTRIES_OVERRIDE names the regions.
-    return countries.name(code)
-
-
-_lazy_bilingual = lazy(bilingual, str)
-_lazy_country_name = lazy(_country_name, str)
 
 _GROUPINGS = {
     BY_SECTOR: (_by_sector, _sector_key, _sector_label),

@@ -40,6 +40,33 @@ def _search(fields: list[str]):
     return search
 
 
+def agreements_naming(queryset: QuerySet, value: str, *, codes: bool = False) -> QuerySet:
+    """The agreements of `queryset` whose buyer's or one of whose exhibitors' name (and,
+    with `codes`, credit code) holds every word of `value`. The organizations named are
+    found first, then their agreements through the indexes on the buyer and on the
+    exhibitors: a join from every agreement to its exhibitors would test each agreement
+    on record once per exhibitor, and need a DISTINCT that costs the list its index
+    order."""
+    from delegations.models import Organization
+
+    for word in value.split():
+        match = Q(name_zh__icontains=word) | Q(name_en__icontains=word)
+        if codes:
+            match |= Q(credit_code__icontains=word)
+        named = Organization.objects.filter(match).values("pk")
+        bought = Agreement.objects.filter(registration__organization__in=named).values("pk")
+        sold = AgreementExhibitor.objects.filter(exhibitor__organization__in=named).values(
+            "agreement"
+        )
+        queryset = queryset.filter(Q(pk__in=bought) | Q(pk__in=sold))
+    return queryset
+
+
+def agreement_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    """The `q` filter of the agreements' lists: `agreements_naming`."""
+    return agreements_naming(queryset, value)
+
+
 class AgreementFilterSet(django_filters.FilterSet):
     """A delegation's counted agreements. No filter or ordering reads an amount: the
     public may not rank or select agreements by a figure it may not see."""
@@ -69,14 +96,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         field_name="is_public", lookup_expr="exact", label=_("Amount disclosed")
     )
 
-    search = _search(
-        [
-            "registration__organization__name_zh",
-            "registration__organization__name_en",
-            "exhibitors__organization__name_zh",
-            "exhibitors__organization__name_en",
-        ]
-    )
+    search = agreement_search
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,10 +104,6 @@ class AgreementFilterSet(django_filters.FilterSet):
         self.filters["country"].extra["choices"] = country_choices(
             parties, "exhibitor__organization__country"
         )
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # Searching across the exhibitors joins them: one row per agreement all the same.
-        return super().filter_queryset(queryset).distinct()
 
     def exhibitor_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         parties = AgreementExhibitor.objects.filter(
@@ -225,22 +241,7 @@ class AgreementApiFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Buyer or exhibitor contains"))
 
     in_tree = tree_filter()
-    search = _search(
-        [
-            "registration__organization__name_zh",
-            "registration__organization__name_en",
-            "exhibitors__organization__name_zh",
-            "exhibitors__organization__name_en",
-        ]
-    )
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        # Only a search joins the exhibitors (one row per party): make the rows distinct
-        # then, and only then, since DISTINCT costs the other lists their index order.
-        if self.form.cleaned_data.get("q"):
-            queryset = queryset.distinct()
-        return queryset
+    search = agreement_search
 
     def exhibitor_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         parties = AgreementExhibitor.objects.filter(

@@ -369,7 +369,11 @@ class Agreement(Recorded, FollowUp):
             ),
             models.CheckConstraint(condition=~Q(reference=""), name="agreement_reference_required"),
         ]
-        indexes = [models.Index(fields=["status", "is_public"])]
+        indexes = [
+            models.Index(fields=["status", "is_public"]),
+            # The order of the public API's list and, read backwards, of the admin's.
+            models.Index(fields=["signed_on", "reference"], name="agreement_signed_order"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

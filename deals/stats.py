@@ -20,9 +20,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 from django.utils import translation
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from delegations.models import (
     Delegation,
@@ -30,9 +29,9 @@ from delegations.models import (
     OrganizationKind,
     Registration,
     RegistrationStatus,
-    bilingual,
 )
 
+from .labels import BilingualName, CountryName, Name
 from .models import (
     Agreement,
     AgreementExhibitor,
@@ -182,7 +181,7 @@ def shares_from_json(rows: list[dict[str, Any]]) -> list[Share]:
     return [
         Share(
             key=row["key"],
-            label=_bilingual_lazy(row["name_zh"], row["name_en"]),
+            label=BilingualName(row["name_zh"], row["name_en"]),
             value=row["value"],
         )
         for row in rows
@@ -262,6 +261,19 @@ def headline_figures(*, delegation: Delegation) -> Headline:
 # cached under the previous one are never read again. The cache is shared by every
 # process (settings.CACHES), so a change made through one server refreshes them all.
 GENERATION_KEY = "stats:generation"
+# The shape of the cached values: raised whenever a change of the code changes what is
+# pickled into the cache (a class renamed, moved or removed), so that a deployment never
+# unpickles what the code before it wrote. 2: names as `labels.Name`, not lazy strings.
+CACHE_FORMAT = 2
+
+
+def current_generation() -> str:
+    """The token that the values cached from the current records are stored under."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
 
 
 def cached_many(
@@ -271,11 +283,8 @@ def cached_many(
     anything computed from its records), by name, from the cache while none of the
     records changed. A page's values are read in one round trip to the cache, and the
     missing ones computed and stored together."""
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    keys = {name: f"stats:{name}:{generation}:{delegation.pk}" for name in computes}
+    generation = current_generation()
+    keys = {name: f"stats:v{CACHE_FORMAT}:{name}:{generation}:{delegation.pk}" for name in computes}
     found = cache.get_many(list(keys.values()))
     values, missing = {}, {}
     for name, key in keys.items():
@@ -580,18 +589,18 @@ def _json_value(value: FigureValue | None) -> Any:
 # Counts only: an amount per group falls under the disclosure rule, which these do not apply.
 
 NO_SECTOR_LABEL = _("no sector")
-UNKNOWN_COUNTRY_LABEL = _("unknown country or region")
 
 
 @dataclass(frozen=True)
 class Share:
     """One group of a breakdown: its code, its name and how many records it holds.
 
-    The name is lazy, resolved in the language active where it is printed, so that a
-    breakdown computed (or cached) under one language reads right in the other."""
+    The name is resolved by `str()` in the language active where it is printed (a
+    translation or a `labels.Name`), so that a breakdown computed (or cached) under one
+    language reads right in the other."""
 
     key: str
-    label: str | Promise
+    label: str | Promise | Name
     value: int
 
 
@@ -611,7 +620,7 @@ def agreements_by_sector(*, delegation: Delegation) -> list[Share]:
         Share(
             key=row["sector__code"] or "",
             label=(
-                _bilingual_lazy(row["sector__name_zh"], row["sector__name_en"] or "")
+                BilingualName(row["sector__name_zh"], row["sector__name_en"] or "")
                 if row["sector__code"]
                 else NO_SECTOR_LABEL
             ),
@@ -636,7 +645,7 @@ def exhibitors_by_country(*, delegation: Delegation) -> list[Share]:
     return [
         Share(
             key=row["exhibitor__organization__country"],
-            label=_country_name_lazy(row["exhibitor__organization__country"]),
+            label=_country_name(row["exhibitor__organization__country"]),
             value=row["exhibitors"],
         )
         for row in rows
@@ -647,14 +656,8 @@ def _tree(delegation: Delegation) -> QuerySet:
     return Delegation.objects.tree_keys(delegation)
 
 
-def _country_name(code: str) -> str:
-    # django-countries applies settings.COUNTRIES_OVERRIDE (Hong Kong, Macao, Taiwan).
-    return (countries.name(code) if code else "") or str(UNKNOWN_COUNTRY_LABEL)
-
-
-# Module-level functions, so that a lazy label survives pickling into the cache.
-_bilingual_lazy = lazy(bilingual, str)
-_country_name_lazy = lazy(_country_name, str)
+def _country_name(code: str | None) -> CountryName:
+    return CountryName(code or "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -701,7 +704,7 @@ def pledge_conversion(*, delegation: Delegation) -> PledgeConversion:
         countries=[
             Share(
                 key=row["organization__country"],
-                label=_country_name_lazy(row["organization__country"]),
+                label=_country_name(row["organization__country"]),
                 value=row["organizations"],
             )
             for row in rows

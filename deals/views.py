@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
@@ -45,6 +47,7 @@ from .disclosure import (
 )
 from .filters import AgreementFilterSet, ExhibitorFilterSet, PledgeFilterSet
 from .models import Agreement, CiftisPledge, Exhibitor, PledgeStatus, Publication
+from .page_cache import PublicPageCacheMixin
 from .press import press_paragraphs
 from .stats import (
     BASIS_NONE,
@@ -250,8 +253,9 @@ class FiguresSourceMixin(DelegationPageMixin):
         return response
 
 
-class HeadlineView(FiguresSourceMixin, TemplateView):
-    """A delegation's headline figures at an edition, each linked to its records."""
+class HeadlineView(PublicPageCacheMixin, FiguresSourceMixin, TemplateView):
+    """A delegation's headline figures at an edition, each linked to its records; the
+    page every visitor gets is served from the cache (deals/page_cache.py)."""
 
     template_name = "deals/headline.html"
     section = "headline"
@@ -478,12 +482,28 @@ class ExhibitorTableMixin(PublicTableMixin):
         ]
 
 
+def cached_summary(view: DelegationPageMixin, template: str, compute: Callable[[], dict]) -> str:
+    """A list page's summary, the same for every visitor and every filter of the list,
+    rendered from `compute()`'s context once per change of the records and language:
+    rendering some 200 rows of totals costs more than the queries behind them."""
+
+    def render() -> str:
+        return render_to_string(template, compute(), request=view.request)
+
+    name = f"{template}:{get_language()}"
+    return cached(name, delegation=view.delegation, compute=render)
+
+
 class ExhibitorListView(ExhibitorTableMixin, PublicListView):
     template_name = "deals/exhibitors.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["countries"] = cached_breakdown(exhibitors_by_country, self.delegation)
+        context["summary"] = cached_summary(
+            self,
+            "deals/_exhibitor_countries.html",
+            lambda: {"countries": cached_breakdown(exhibitors_by_country, self.delegation)},
+        )
         return context
 
 
@@ -611,21 +631,26 @@ class AgreementListView(AgreementTableMixin, PublicListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        values = cached_totals(self.delegation, with_headline=True)
         context.update(
             listed=disclosed_total(agreements=self.filtered()),
-            headline_total=values["headline"].figures["intended_purchase_usd"].value,
-            by_sector=values[f"totals-{BY_SECTOR}"],
+            summary=cached_summary(self, "deals/_agreement_totals.html", self.totals_context),
+        )
+        return context
+
+    def totals_context(self) -> dict[str, Any]:
+        values = cached_totals(self.delegation, with_headline=True)
+        return {
+            "headline_total": values["headline"].figures["intended_purchase_usd"].value,
+            "by_sector": values[f"totals-{BY_SECTOR}"],
             # Only the sector totals may hold undisclosed amounts: these two show the
             # disclosed sums, since totals across two partitions could be subtracted.
-            breakdowns=[values[f"totals-{BY_KIND}"], values[f"totals-{BY_COUNTRY}"]],
-            threshold=settings.EXPO["DISCLOSURE_THRESHOLD"],
-            totals_downloads=[
+            "breakdowns": [values[f"totals-{BY_KIND}"], values[f"totals-{BY_COUNTRY}"]],
+            "threshold": settings.EXPO["DISCLOSURE_THRESHOLD"],
+            "totals_downloads": [
                 {"format": fmt_, "url": self.url("deals:totals_download", format=fmt_)}
                 for fmt_ in ("csv", "json")
             ],
-        )
-        return context
+        }
 
 
 class AgreementDownloadView(AgreementTableMixin, PublicDownloadView):

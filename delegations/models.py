@@ -392,23 +392,24 @@ class OrganizationQuerySet(models.QuerySet):
         one of the delegation's counted agreements)."""
         from deals.models import Agreement  # deals builds on this app
 
-        registrations = (
-            Registration.objects.active()
-            .in_tree(delegation)
-            .filter(organization=models.OuterRef("pk"))
+        # The tree's keys as a subquery (`delegation_id IN (...)`), served by the index
+        # on the registrations' delegation: an OR across a join to the delegations would
+        # test every organization on record, of every delegation.
+        in_tree = Registration.objects.active().filter(
+            delegation__in=Delegation.objects.tree_keys(delegation)
         )
+        registrations = in_tree.filter(organization=models.OuterRef("pk"))
         participants = (
             registrations.order_by()
             .values("organization")
             .annotate(total=models.Sum("participants"))
             .values("total")
         )
-        signed = (
-            Agreement.objects.counted()
-            .in_tree(delegation)
-            .filter(registration__organization=models.OuterRef("pk"))
+        signed = Agreement.objects.counted().filter(
+            delegation__in=Delegation.objects.tree_keys(delegation),
+            registration__organization=models.OuterRef("pk"),
         )
-        return self.filter(models.Exists(registrations)).annotate(
+        return self.filter(pk__in=in_tree.values("organization")).annotate(
             participants=models.Subquery(participants),
             is_purchaser=models.Exists(registrations.filter(is_purchaser=True)),
             is_large_importer=models.Case(

@@ -107,6 +107,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the static files itself, compressed and cached for good (docs/operations.md).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers the public headline pages from the cache before the rest runs
+    # (deals/page_cache.py).
+    "deals.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "expo_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -261,6 +264,10 @@ EXPO = {
     # Seconds the headline figures stay cached at most. Every change of the records
     # behind them refreshes them at once; this is only a backstop.
     "STATS_CACHE_SECONDS": env.int("EXPO_STATS_CACHE_SECONDS", default=24 * 60 * 60),
+    # Seconds a rendered public headline page stays cached at most (deals/page_cache.py):
+    # a change of records replaces it at once; this bounds how long a new deployment's
+    # templates wait for a page no record change refreshes.
+    "PAGE_CACHE_SECONDS": env.int("EXPO_PAGE_CACHE_SECONDS", default=300),
     # The delegation the home page shows, by its slug.
     "DEFAULT_DELEGATION": env.str("EXPO_DEFAULT_DELEGATION", default="beijing"),
     # Spreadsheet imports: larger uploads are refused before they are read, and so are

@@ -1,0 +1,163 @@
+"""The public headline pages served whole from the cache (deals/page_cache.py): the
+page every visitor gets, never a staff member's, and never once a record changed."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import DATA_ENTRY, staff_member
+from tests.pages import agreement_in, beijing, get_page, publish, table_rows
+
+pytestmark = pytest.mark.django_db
+
+HEADLINE = "/en/ciie-2019/beijing/"
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default(settings):
+    """The site as it is deployed: Chinese without a prefix, English under /en/."""
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def published(django_capture_on_commit_callbacks):
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        current = beijing()
+        agreement_in(current)
+        agreement_in(current)
+        publish(current)
+    return current
+
+
+def shown_agreements(client, address: str = HEADLINE) -> str:
+    page = get_page(client, address)
+    return page.one("li", id="figure-agreements").one("span", class_="figure__value").text
+
+
+@pytest.mark.parametrize("address", ["/en/", HEADLINE, "/", "/ciie-2019/beijing/"])
+def test_a_visitor_gets_the_stored_page_in_one_query(
+    client, published, address, django_assert_num_queries
+):
+    first = client.get(address)
+    with django_assert_num_queries(1):
+        again = client.get(address)
+    assert again.status_code == 200
+    assert again.content == first.content
+    # With the headers the middleware gave the page (language, frame options, ...).
+    assert dict(again.items()) == dict(first.items())
+    assert again["Content-Language"] in ("en", "zh-hans")
+
+
+def test_a_publication_replaces_the_stored_page_at_once(
+    client, published, django_capture_on_commit_callbacks
+):
+    assert shown_agreements(client) == "2"
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_in(published)
+    # The public reads the published figures: the page stays until the next publication.
+    assert shown_agreements(client) == "2"
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(published)
+    assert shown_agreements(client) == "3"
+
+
+def test_a_change_not_yet_committed_leaves_the_stored_page_alone(
+    client, published, django_capture_on_commit_callbacks
+):
+    assert shown_agreements(client) == "2"
+    with django_capture_on_commit_callbacks(execute=False) as uncommitted:
+        agreement_in(published)
+        publish(published)
+    assert uncommitted
+    assert shown_agreements(client) == "2"
+    for callback in uncommitted:
+        callback()
+    assert shown_agreements(client) == "3"
+
+
+def test_staff_never_get_a_stored_page_and_never_store_theirs(
+    client, published, django_assert_num_queries
+):
+    client.force_login(staff_member(DATA_ENTRY))
+    staff_page = client.get(HEADLINE).content
+    # The staff page offers the preview of the live figures; no visitor may get it.
+    assert b"figures=live" in staff_page
+    client.logout()
+    visitor_page = client.get(HEADLINE).content
+    assert b"figures=live" not in visitor_page
+
+    client.force_login(staff_member(DATA_ENTRY))
+    assert client.get(HEADLINE).content != visitor_page
+
+
+@pytest.mark.parametrize("query", ["?figures=live", "?publication=1", "?anything=1"])
+def test_an_address_with_a_query_is_never_stored(client, published, query):
+    # Else anyone could fill the cache with made-up addresses.
+    client.get(HEADLINE + query)
+    with CaptureQueriesContext(connection) as again:
+        client.get(HEADLINE + query)
+    assert len(again) > 1  # the view ran again
+
+
+def test_the_stored_pages_are_told_apart_by_language(client, published):
+    english, chinese = client.get(HEADLINE), client.get("/ciie-2019/beijing/")
+    assert client.get(HEADLINE).content == english.content
+    assert client.get("/ciie-2019/beijing/").content == chinese.content
+    assert english.content != chinese.content
+    assert english["Content-Language"] == "en"
+    assert client.get(HEADLINE)["Content-Language"] == "en"
+
+
+# The list pages' summaries (the agreements' totals, the exhibitors' countries), the same
+# for every filter of the list, are rendered once per change of the records.
+
+AGREEMENTS = "/en/ciie-2019/beijing/agreements/"
+EXHIBITORS = "/en/ciie-2019/beijing/exhibitors/"
+
+
+def _agreements_by_sector(client, address: str = AGREEMENTS) -> int:
+    page = get_page(client, address)
+    return sum(
+        int(row.select("td")[0].text.replace(",", "")) for row in table_rows(page, "sector-caption")
+    )
+
+
+def test_the_agreements_totals_are_rendered_again_once_a_change_commits(
+    client, published, django_capture_on_commit_callbacks
+):
+    assert _agreements_by_sector(client) == 2
+    with django_capture_on_commit_callbacks(execute=False) as uncommitted:
+        agreement_in(published)
+    assert _agreements_by_sector(client) == 2
+    for callback in uncommitted:
+        callback()
+    assert _agreements_by_sector(client) == 3
+    # A filter of the list leaves the summary, the delegation's totals, as it is.
+    assert _agreements_by_sector(client, AGREEMENTS + "?kind=purchase&q=zzz") == 3
+
+
+def test_the_summaries_are_rendered_in_the_language_of_the_page(client, published):
+    for address in (AGREEMENTS, EXHIBITORS):
+        chinese = address.removeprefix("/en")
+        english_page, chinese_page = client.get(address), client.get(chinese)
+        assert client.get(address).content == english_page.content
+        summary = "Intended purchases by sector" if address == AGREEMENTS else "by country"
+        assert summary.encode() in english_page.content
+        assert summary.encode() not in client.get(chinese).content
+        assert chinese_page.content == client.get(chinese).content
+
+
+def test_a_new_generation_set_by_another_process_retires_this_processs_copy(client, published):
+    from deals.stats import GENERATION_KEY
+
+    client.get(HEADLINE)
+    with CaptureQueriesContext(connection) as hit:
+        client.get(HEADLINE)
+    assert len(hit) == 1
+    # Another server of the site recorded a change: it replaced the shared token.
+    cache.set(GENERATION_KEY, "another-process", timeout=None)
+    with CaptureQueriesContext(connection) as after:
+        client.get(HEADLINE)
+    assert len(after) > 1  # rendered again, not this process's copy

@@ -1,0 +1,58 @@
+"""The shape of the queries behind the lists over the whole expo (measured by
+bench/national_measure.py): a page is read along an index, not sorted out of every row
+on record, and a search finds the organizations first, then their agreements."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deals.admin import AgreementAdmin, VisitAdmin
+from deals.filters import AgreementApiFilterSet
+from deals.models import Agreement
+from delegations.admin import RegistrationAdmin
+from tests.factories import AgreementFactory, ExhibitorFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
+@pytest.mark.parametrize(
+    "ordering", [("signed_on", "reference"), AgreementAdmin.ordering], ids=["api", "admin"]
+)
+def test_a_page_of_every_agreement_is_read_along_the_signing_order_index(ordering):
+    plan = _plan(Agreement.objects.order_by(*ordering)[:50])
+    assert "agreement_signed_order" in plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan
+
+
+def test_the_admins_of_the_largest_tables_page_by_an_index():
+    assert RegistrationAdmin.ordering == ("-pk",)
+    assert AgreementAdmin.ordering == ("-signed_on", "-reference")
+    # A date hierarchy lists the distinct dates of every row on record on every page.
+    assert RegistrationAdmin.date_hierarchy is None
+    assert AgreementAdmin.date_hierarchy is None
+    assert VisitAdmin.date_hierarchy is None
+
+
+def test_a_search_finds_agreements_by_buyer_and_exhibitor_without_joining_every_party():
+    by_buyer = AgreementFactory(registration__organization__name_en="Secoo Holding")
+    by_exhibitor = AgreementFactory()
+    by_exhibitor.exhibitors.add(
+        ExhibitorFactory(organization=OrganizationFactory(name_en="Burberry Secoo Partner"))
+    )
+    AgreementFactory()  # neither
+    filterset = AgreementApiFilterSet({"q": "secoo"}, queryset=Agreement.objects.all())
+    with CaptureQueriesContext(connection) as captured:
+        found = set(filterset.qs.values_list("pk", flat=True))
+    assert found == {by_buyer.pk, by_exhibitor.pk}
+    (sql,) = [query["sql"] for query in captured]
+    assert "DISTINCT" not in sql
+    # The exhibitors are reached only inside the subquery of the organizations named.
+    assert 'JOIN "deals_agreementexhibitor"' not in sql.split("IN (SELECT")[0]

@@ -19,10 +19,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 from django_filters import FilterSet
 
+from deals.page_cache import PublicPageCacheMixin
+
 from .filters import OrganizationFilterSet
 from .models import Delegation, Edition, Fair, Organization
 from .tables import Column, cells, download_response, name_columns
@@ -31,8 +33,11 @@ DOWNLOAD_CHUNK = 2000
 # ---------------------------------------------------------------------------------------
 
 
-class FairIndexView(TemplateView):
-    """Every fair, its editions and the delegations at each, sub-delegations included."""
+class FairIndexView(PublicPageCacheMixin, TemplateView):
+    """Every fair, its editions and the delegations at each, sub-delegations included.
+    The page every visitor gets is served from the cache (deals/page_cache.py): over the
+    whole expo it lists about 2,000 delegations, and rendering them is most of its time;
+    a change of a fair, an edition or a delegation replaces it at once."""
 
     template_name = "delegations/index.html"
 
@@ -45,8 +50,8 @@ class FairIndexView(TemplateView):
         return context
 
 
-class EditionView(TemplateView):
-    """The delegations at one edition."""
+class EditionView(PublicPageCacheMixin, TemplateView):
+    """The delegations at one edition; from the cache like the index of fairs."""
 
     template_name = "delegations/edition.html"
 

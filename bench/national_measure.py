@@ -123,12 +123,22 @@ def ensure_publication(delegation) -> None:
 
 
 def reviewer():
-    from django.contrib.auth.models import Group, User
+    """A reviewer of the organizer's staff, who sees every delegation's records (the
+    permission `delegations.view_all_delegations`): the admin's lists span the expo."""
+    from django.contrib.auth.models import Group, Permission, User
 
     user, created = User.objects.get_or_create(username=REVIEWER, defaults={"is_staff": True})
     if created:
         group = Group.objects.get(name__contains="Reviewers")
         user.groups.add(group)
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="delegations", codename="view_all_delegations"
+        )
+    )
+    if user.is_superuser:
+        user.is_superuser = False
+        user.save(update_fields=["is_superuser"])
     return user
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Value
+from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -218,6 +219,14 @@ class PublicDownloadView(PublicTableMixin, View):
 # ---------------------------------------------------------------------------------------
 
 
+# The participating organizations by name, then key. The name as an expression (the
+# same text, so the same order): ordered by the bare column, PostgreSQL walked the index
+# on every organization's name on record, testing each for the delegation, and read tens
+# of thousands of other delegations' organizations for a page of the largest one
+# (150 ms at the whole expo's scale); it now sorts the tree's few thousand (25 ms).
+LIST_ORDER = (Concat("name_zh", Value("")), "pk")
+
+
 class OrganizationTableMixin(PublicTableMixin):
     section = "organizations"
     filterset_class = OrganizationFilterSet
@@ -227,7 +236,7 @@ class OrganizationTableMixin(PublicTableMixin):
     title = _("Participating organizations")
 
     def get_queryset(self) -> QuerySet[Organization]:
-        return Organization.objects.taking_part(self.delegation).order_by("name_zh", "pk")
+        return Organization.objects.taking_part(self.delegation).order_by(*LIST_ORDER)
 
     def get_columns(self) -> list[Column]:
         return [

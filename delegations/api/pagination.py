@@ -4,6 +4,7 @@ its generic views, before any module that builds on them may be imported."""
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
@@ -16,8 +17,8 @@ def cached_count(queryset) -> int:
     `COUNT(*)` of up to a million rows, most of the answer's time. The count is stored
     under the generation token of the figures, which every change of a record of the
     bureau replaces once it commits (`deals.signals`, and the bulk writes of the import
-    themselves), keyed by the count's own SQL and parameters: a filter, a page size or a
-    staff member's scope is a query of its own. The token is read before counting, so a
+    themselves), keyed by the list's SQL and parameters: a filter, an order or a staff
+    member's scope is a query of its own. The token is read before counting, so a
     count taken across a change is stored under the token that change replaces."""
     from deals.signals import APPS, IGNORED  # deals builds on this app
     from deals.stats import CACHE_FORMAT, cache, current_generation
@@ -26,7 +27,10 @@ def cached_count(queryset) -> int:
     if model._meta.app_label not in APPS or model.__name__ in IGNORED:
         return queryset.count()  # not a record whose changes replace the token
     generation = current_generation()
-    sql, params = queryset.query.chain().get_compiler(queryset.db).as_sql()
+    try:
+        sql, params = queryset.query.chain().get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return 0  # a filter that can match nothing (`IN ()`): Django runs no query
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = f"count:v{CACHE_FORMAT}:{generation}:{digest}"
     count = cache.get(key)

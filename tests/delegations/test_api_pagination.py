@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from deals.stats import figures_changed
+from delegations.api.pagination import cached_count
 from delegations.models import Registration, RegistrationStatus
 from tests.factories import DelegationFactory, RegistrationFactory
 
@@ -70,3 +71,9 @@ def test_each_filter_has_a_count_of_its_own():
     assert _count(f"/api/participants/?delegation={one.delegation_id}")[0] == 1
     assert _count("/api/participants/")[0] == 3
     assert _count(f"/api/participants/?delegation={one.delegation_id}")[0] == 1
+
+
+def test_a_list_that_can_match_nothing_counts_none():
+    RegistrationFactory()
+    assert cached_count(Registration.objects.filter(pk__in=[])) == 0
+    assert cached_count(Registration.objects.all()) == 1

@@ -123,12 +123,22 @@ def ensure_publication(delegation) -> None:
 
 
 def reviewer():
-    from django.contrib.auth.models import Group, User
+    """A reviewer of the organizer's staff, who sees every delegation's records (the
+    permission `delegations.view_all_delegations`): the admin's lists span the expo."""
+    from django.contrib.auth.models import Group, Permission, User
 
     user, created = User.objects.get_or_create(username=REVIEWER, defaults={"is_staff": True})
     if created:
         group = Group.objects.get(name__contains="Reviewers")
         user.groups.add(group)
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="delegations", codename="view_all_delegations"
+        )
+    )
+    if user.is_superuser:
+        user.is_superuser = False
+        user.save(update_fields=["is_superuser"])
     return user
 
 
@@ -405,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
     os.environ["API_PUBLIC_RATE"] = "1000000/minute"
     os.environ["API_STAFF_RATE"] = "1000000/minute"
+    # The test client and wrk speak plain HTTP; with DEBUG off the settings redirect it.
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     groups = set(args.only or GROUPS)
     if args.skip_server:
         groups.discard("server")

@@ -39,7 +39,14 @@ from .models import (
     Visit,
 )
 from .services import STAGES
-from .stats import FIGURE_LABELS, Headline, cached_headline_figures, headline_from_json
+from .stats import (
+    FIGURE_LABELS,
+    Headline,
+    cached_headline_figures,
+    cached_many,
+    headline_figures,
+    headline_from_json,
+)
 from .views import FigureCard, KindRow, figure_cards, kind_rows, latest_default_delegation
 
 # The query parameter of the admin index that picks another delegation.
@@ -145,6 +152,21 @@ def changes_since_publication(*, delegation: Delegation, live: Headline) -> Sinc
     """How the `live` figures of `delegation` differ from its latest publication, and
     which records of its tree were created or changed since: two queries."""
     publication = Publication.objects.latest_of(delegation)
+    records = (
+        records_changed_since(delegation=delegation, since=publication.published_at)
+        if publication is not None
+        else []
+    )
+    return _since(delegation=delegation, live=live, publication=publication, records=records)
+
+
+def _since(
+    *,
+    delegation: Delegation,
+    live: Headline,
+    publication: Publication | None,
+    records: list[RecordsChanged],
+) -> SincePublication:
     publish_url = publishing_url(delegation=delegation)
     if publication is None:
         return SincePublication(publication=None, figures=[], records=[], publish_url=publish_url)
@@ -156,8 +178,34 @@ def changes_since_publication(*, delegation: Delegation, live: Headline) -> Sinc
     return SincePublication(
         publication=publication,
         figures=figure_changes(published=published, live=live),
-        records=records_changed_since(delegation=delegation, since=publication.published_at),
+        records=records,
         publish_url=publish_url,
+    )
+
+
+def figures_and_changes(*, delegation: Delegation) -> tuple[LiveFigures, SincePublication]:
+    """`live_figures` and `changes_since_publication` of `delegation`, both from the
+    cache in one read while no record changed: the publication, then the figures and the
+    counts of the records written since it, under the token every change of a record (a
+    deletion and a new publication included) replaces. The counts read every record of
+    the tree, tens of thousands for the largest delegations, and nothing but a change
+    alters them (the time passing does not), so they are cached like the figures."""
+    publication = Publication.objects.latest_of(delegation)
+    computes: dict[str, Callable[[], Any]] = {
+        "headline": lambda: headline_figures(delegation=delegation)
+    }
+    since_key = None
+    if publication is not None:
+        since_key = f"records-since:{publication.pk}:{publication.published_at.isoformat()}"
+        computes[since_key] = lambda: records_changed_since(
+            delegation=delegation, since=publication.published_at
+        )
+    values = cached_many(delegation=delegation, computes=computes)
+    headline = values["headline"]
+    live = LiveFigures(headline=headline, cards=figure_cards(headline), kinds=kind_rows(headline))
+    records = values[since_key] if since_key is not None else []
+    return live, _since(
+        delegation=delegation, live=headline, publication=publication, records=records
     )
 
 
@@ -636,15 +684,11 @@ def dashboard_for(
     delegation = choice.delegation
     if delegation is None:
         return Dashboard(choice=choice, figures=None, since=None, follow_ups=None, pipelines=[])
-    figures = live_figures(delegation=delegation) if sees_figures else None
+    figures, since = figures_and_changes(delegation=delegation) if sees_figures else (None, None)
     return Dashboard(
         choice=choice,
         figures=figures,
-        since=(
-            changes_since_publication(delegation=delegation, live=figures.headline)
-            if figures is not None
-            else None
-        ),
+        since=since,
         follow_ups=(
             follow_ups_due(delegation=delegation, today=today, kinds=followed) if followed else None
         ),

@@ -46,7 +46,11 @@ def agreements_naming(queryset: QuerySet, value: str, *, codes: bool = False) ->
     found first, then their agreements through the indexes on the buyer and on the
     exhibitors: a join from every agreement to its exhibitors would test each agreement
     on record once per exhibitor, and need a DISTINCT that costs the list its index
-    order."""
+    order. The two are one subquery, a UNION, so that the database can start from the
+    few agreements found and look each up by key; `pk IN (bought) OR pk IN (sold)`
+    made PostgreSQL walk every agreement on record, testing each against both (at the
+    whole expo's scale, 180 ms instead of 10 for a page, 500 ms for a word naming no
+    one)."""
     from delegations.models import Organization
 
     for word in value.split():
@@ -54,11 +58,10 @@ def agreements_naming(queryset: QuerySet, value: str, *, codes: bool = False) ->
         if codes:
             match |= Q(credit_code__icontains=word)
         named = Organization.objects.filter(match).values("pk")
-        bought = Agreement.objects.filter(registration__organization__in=named).values("pk")
-        sold = AgreementExhibitor.objects.filter(exhibitor__organization__in=named).values(
-            "agreement"
-        )
-        queryset = queryset.filter(Q(pk__in=bought) | Q(pk__in=sold))
+        # No ORDER BY in the parts of a UNION (the models' default order is cleared).
+        bought = Agreement.objects.filter(registration__organization__in=named).order_by()
+        sold = AgreementExhibitor.objects.filter(exhibitor__organization__in=named).order_by()
+        queryset = queryset.filter(pk__in=bought.values("pk").union(sold.values("agreement")))
     return queryset
 
 

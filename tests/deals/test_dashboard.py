@@ -17,6 +17,7 @@ from deals.dashboard import (
     LISTED,
     changes_since_publication,
     dashboard_delegation,
+    figures_and_changes,
     follow_ups_due,
     pipeline,
     records_changed_since,
@@ -281,6 +282,35 @@ def test_the_figures_that_changed_since_the_publication_show_both_values(db):
     shown = {change.key: change for change in since.figures if change.part is None}
     assert shown["intended_purchase_usd"].published_shown == "US$1,000,000"
     assert shown["intended_purchase_usd"].live_shown == "US$250,000"
+
+
+def test_the_cached_counts_of_records_written_since_follow_every_change(
+    db, django_capture_on_commit_callbacks
+):
+    current = beijing()
+    agreement_in(current)
+    backdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        publication = figures_publish(delegation=current, user=None)
+
+    def counted() -> dict:
+        figures, since = figures_and_changes(delegation=current)
+        assert since.publication == publication
+        assert figures.headline.delegation == current
+        return {row.model: (row.created, row.changed) for row in since.records}
+
+    assert counted()[Registration] == (0, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = RegistrationFactory(delegation=current)
+    assert counted()[Registration] == (1, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.delete()
+    assert counted()[Registration] == (0, 0)
+    # Read again from the cache: what records_changed_since counts from the records.
+    assert counted() == {
+        row.model: (row.created, row.changed)
+        for row in records_changed_since(delegation=current, since=publication.published_at)
+    }
 
 
 def test_records_created_and_changed_since_the_publication_are_counted_per_kind(db):
@@ -676,11 +706,11 @@ def test_each_part_of_the_dashboard_runs_the_same_queries_whatever_the_rows(
 
 # The index page, with the cache empty and with it filled: a savepoint and its release
 # (ATOMIC_REQUESTS), the session, the user and their permissions (two), the admin's log
-# of recent actions; then the dashboard: the choice of delegation (two), the cached
-# figures (two reads when cached; computed, eight, and written otherwise), the
-# publication and the records written since (two), the follow-ups (three) and the
-# pipelines (two).
-COLD, WARM = 37, 18
+# of recent actions; then the dashboard: the choice of delegation (two), the
+# publication, the figures and the counts of the records written since it (two reads of
+# the cache when cached; computed, eight and one, and written otherwise), the follow-ups
+# (three) and the pipelines (two).
+COLD, WARM = 42, 17
 
 
 def test_the_index_runs_the_same_queries_whatever_the_rows(

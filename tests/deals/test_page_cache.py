@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import DATA_ENTRY, staff_member
+from tests.factories import DATA_ENTRY, DelegationFactory, staff_member
 from tests.pages import agreement_in, beijing, get_page, publish, table_rows
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,9 @@ def shown_agreements(client, address: str = HEADLINE) -> str:
     return page.one("li", id="figure-agreements").one("span", class_="figure__value").text
 
 
-@pytest.mark.parametrize("address", ["/en/", HEADLINE, "/", "/ciie-2019/beijing/"])
+@pytest.mark.parametrize(
+    "address", ["/en/", HEADLINE, "/", "/ciie-2019/beijing/", "/en/fairs/", "/en/ciie-2019/"]
+)
 def test_a_visitor_gets_the_stored_page_in_one_query(
     client, published, address, django_assert_num_queries
 ):
@@ -61,6 +63,22 @@ def test_a_publication_replaces_the_stored_page_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         publish(published)
     assert shown_agreements(client) == "3"
+
+
+@pytest.mark.parametrize("address", ["/en/fairs/", "/en/ciie-2019/"])
+def test_a_new_delegation_is_listed_at_once_on_the_stored_indexes(
+    client, published, address, django_capture_on_commit_callbacks
+):
+    def listed() -> str:
+        return get_page(client, address).one("main").text
+
+    assert "Tianjin" not in listed()
+    assert "Tianjin" not in listed()  # stored
+    with django_capture_on_commit_callbacks(execute=True):
+        DelegationFactory(
+            edition=published.edition, slug="tianjin", name_zh="天津", name_en="Tianjin"
+        )
+    assert "Tianjin" in listed()
 
 
 def test_a_change_not_yet_committed_leaves_the_stored_page_alone(

@@ -56,3 +56,7 @@ def test_a_search_finds_agreements_by_buyer_and_exhibitor_without_joining_every_
     assert "DISTINCT" not in sql
     # The exhibitors are reached only inside the subquery of the organizations named.
     assert 'JOIN "deals_agreementexhibitor"' not in sql.split("IN (SELECT")[0]
+    # One subquery of the agreements found, bought or sold: the database starts from
+    # them, not from every agreement tested against two subqueries.
+    assert sql.count(" UNION ") == 1
+    assert ' OR "deals_agreement"."id" IN' not in sql

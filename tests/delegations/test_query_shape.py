@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from delegations.models import Organization
+from delegations.views import LIST_ORDER
 from tests.factories import DelegationFactory, RegistrationFactory
+from tests.pages import beijing, url
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +31,36 @@ def test_organizations_taking_part_are_found_from_the_trees_registrations():
     assert '"delegations_organization"."id" IN (SELECT' in sql
     assert "EXISTS" not in sql
     assert "JOIN" not in sql
+
+
+def test_the_list_of_organizations_is_sorted_by_name_without_the_index_on_every_name(client):
+    delegation = beijing()
+    names = ["测试乙", "测试甲", "Alpha", "beta", "Beta"]
+    for name in names:
+        RegistrationFactory(delegation=delegation, organization__name_zh=name)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(
+            url("delegations:organizations", edition="ciie-2019", delegation="beijing")
+        )
+    assert response.status_code == 200
+    (sql,) = [
+        q["sql"]
+        for q in captured
+        if 'FROM "delegations_organization"' in q["sql"]
+        and "LIMIT" in q["sql"]
+        and "DISTINCT" not in q["sql"]
+    ]
+    # Ordered by an expression of the name, not the bare column its index would serve.
+    assert 'ORDER BY "delegations_organization"."name_zh"' not in sql
+    listed = list(
+        Organization.objects.taking_part(delegation)
+        .order_by(*LIST_ORDER)
+        .values_list("name_zh", "pk")
+    )
+    # The same order as the bare column's, in the database's own collation.
+    assert listed == list(
+        Organization.objects.taking_part(delegation)
+        .order_by("name_zh", "pk")
+        .values_list("name_zh", "pk")
+    )
+    assert len(listed) == len(names)

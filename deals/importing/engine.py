@@ -3,6 +3,7 @@ one transaction (or rolled back: a dry run, or any bad row), the run recorded.""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -110,6 +111,17 @@ def import_file(
         dry_run=dry_run,
         progress=progress,
     )
+    # Every way the import ends logs it once, with what it knows by then.
+    log = functools.partial(
+        log_import,
+        data,
+        filename=filename,
+        user=job.user,
+        run=run,
+        dry_run=dry_run,
+        started=started,
+        job=job,
+    )
     counts: dict[str, SheetCounts] = {}
     failed = finished = False
     try:
@@ -168,16 +180,7 @@ def import_file(
         # Stopped (Ctrl-C, or SIGTERM to the command): the transaction has rolled back.
         if run is not None and run.status == ImportRun.Status.IMPORTING:
             interrupt_run(run)
-        log_import(
-            data,
-            filename=filename,
-            user=job.user,
-            run=run,
-            dry_run=dry_run,
-            outcome="interrupted",
-            started=started,
-            job=job,
-        )
+        log(outcome="interrupted")
         raise
     except FileRefused as refused:
         if run is not None:
@@ -185,16 +188,7 @@ def import_file(
             refusal.add("", None, None, refused.message)
             finish_run(run, job, counts, refusal, status=ImportRun.Status.REFUSED)
             refused.run = run
-        log_import(
-            data,
-            filename=filename,
-            user=job.user,
-            run=run,
-            dry_run=dry_run,
-            outcome="file_refused",
-            started=started,
-            job=job,
-        )
+        log(outcome="file_refused")
         raise
     result = ImportResult(
         sheets=counts,
@@ -222,17 +216,7 @@ def import_file(
         outcome = "rows_refused"
     else:
         outcome = "checked" if dry_run else "imported"
-    log_import(
-        data,
-        filename=filename,
-        user=job.user,
-        run=run,
-        dry_run=dry_run,
-        outcome=outcome,
-        started=started,
-        job=job,
-        result=result,
-    )
+    log(outcome=outcome, result=result)
     return result
 
 

@@ -33,6 +33,7 @@ from deals.models import (
     Visit,
 )
 from delegations.models import Delegation, Edition, Organization, Registration
+from expo_site.planner import refresh_planner_statistics
 
 from .demo import (
     AgreementRow,
@@ -174,7 +175,20 @@ def load_seeds(population: Population | None = None) -> list[Tally]:
     if population is None:
         population = build_population(read_story())
     with transaction.atomic():
-        return _Loader(population).run()
+        tallies = _Loader(population).run()
+        # Read back at once (an export, the statistics, a test): plan it on the rows.
+        refresh_planner_statistics(_written(tallies), sum(tally.created for tally in tallies))
+    return tallies
+
+
+def _written(tallies: Iterable[Tally]) -> Iterator[type[models.Model]]:
+    """The models the load wrote to, with their change history."""
+    for tally in tallies:
+        if tally.created:
+            yield tally.model
+            history = getattr(tally.model, "history", None)
+            if history is not None:
+                yield history.model
 
 
 class _Loader:

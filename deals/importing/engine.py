@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,7 @@ from deals.models import FollowUpMove, ImportRun
 from deals.services import pledges_follow_registrations
 from deals.stats import figures_changed
 from delegations.models import Registration
+from expo_site.planner import refresh_planner_statistics
 
 from ..sheets import (
     SHEETS,
@@ -151,7 +152,7 @@ def import_file(
                 else:
                     record_moves(job)
                     follow_registrations(job)
-                    refresh_planner_statistics(counts)
+                    refresh_statistics(counts)
                     # Written in bulk, which sends no signals: refresh the figures here.
                     figures_changed()
                     if run is not None:
@@ -265,23 +266,14 @@ def log_import(
 # After writing
 # ---------------------------------------------------------------------------------------
 
-# Rows an import writes before PostgreSQL's planner statistics are refreshed at once.
-ANALYZE_AFTER_ROWS = 1000
 
-
-def refresh_planner_statistics(counts: dict[str, SheetCounts]) -> None:
-    """After a large import, PostgreSQL's statistics of the tables it wrote. Without
-    them the planner still sees the tables as they were (empty, after a first load)
-    and may pick plans that read every row for each row: the export of a freshly
-    loaded workbook took minutes instead of seconds. ANALYZE in the import's own
-    transaction counts its rows too."""
-    if connection.vendor != "postgresql":
-        return
-    if sum(tally.created + tally.updated for tally in counts.values()) < ANALYZE_AFTER_ROWS:
-        return
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in WRITTEN)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {tables}")
+def refresh_statistics(counts: dict[str, SheetCounts]) -> None:
+    """After a large import, PostgreSQL's statistics of the tables it wrote (see
+    expo_site.planner): without them the export of a freshly loaded workbook took
+    minutes instead of seconds."""
+    refresh_planner_statistics(
+        WRITTEN, sum(tally.created + tally.updated for tally in counts.values())
+    )
 
 
 # ---------------------------------------------------------------------------------------

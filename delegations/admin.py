@@ -35,6 +35,7 @@ from .resources import (
     SpreadsheetExportMixin,
 )
 from .scope import NOT_YOURS, in_scope, is_scoped, out_of_scope_field, scope, sees_all
+from .search import IndexedSearchMixin
 from .validators import organization_code_warning
 
 # ---------------------------------------------------------------------------------------
@@ -209,10 +210,15 @@ class ScopedAdminMixin:
 
 
 class HistoryAdmin(
-    ConcurrentEditAdminMixin, ScopedAdminMixin, BackOfficeFieldsMixin, SimpleHistoryAdmin
+    ConcurrentEditAdminMixin,
+    ScopedAdminMixin,
+    BackOfficeFieldsMixin,
+    IndexedSearchMixin,
+    SimpleHistoryAdmin,
 ):
     """An admin whose records keep every change (who, when, old → new), shown on the
-    record's history page.
+    record's history page, and whose search is served by a text index where one covers
+    its fields (`delegations.search`).
 
     Reverting to an old version from that page is switched off: it saves the old values
     through a bare form, around the rules of the change form (who may make an amount

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import OrganizationKind, RegistrationStatus
+from .search import containing_words
 
 
 class YesNoSelect(forms.Select):
@@ -66,10 +67,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
         self.filters["country"].extra["choices"] = country_choices(self.queryset)
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        words = value.split()
-        for word in words:
-            queryset = queryset.filter(Q(name_zh__icontains=word) | Q(name_en__icontains=word))
-        return queryset
+        return containing_words(queryset, ["name_zh", "name_en"], value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,15 +89,10 @@ def tree_filter(field: str = "delegation"):
 
 
 def words_filter(fields: list[str]):
-    """A filter method: every word of the value in one of `fields`."""
+    """A filter method: every word of the value in one of `fields` (`containing_words`)."""
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        for word in value.split():
-            match = Q()
-            for field in fields:
-                match |= Q(**{f"{field}__icontains": word})
-            queryset = queryset.filter(match)
-        return queryset
+        return containing_words(queryset, fields, value)
 
     return search
 

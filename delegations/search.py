@@ -164,7 +164,9 @@ def _index_condition(model: type[Model], fields: list[str], word: str) -> Q | No
     """A condition implied by `word` being in one of `fields` (`icontains`) that a text
     index serves, or None if none does: the fields must be columns of one indexed table,
     reached by the same path."""
-    if len(word) < SHORTEST_INDEXED:
+    # FTS5 reads a NUL as the end of its query (the admin's autocomplete passes its term
+    # unchecked): such a word is searched without the index.
+    if len(word) < SHORTEST_INDEXED or "\x00" in word:
         return None
     paths = {tuple(field.split("__")[:-1]) for field in fields}
     if len(paths) != 1:

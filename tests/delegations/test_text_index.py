@@ -212,7 +212,10 @@ def test_every_index_and_its_triggers_exist_after_the_migrations():
     for index in INDEXES:
         assert ("table", index.name) in schema
         for name, statement in zip(index.trigger_names(), index.triggers(), strict=True):
-            assert schema[("trigger", name)] == statement
+            assert schema.get(("trigger", name)) == statement, (
+                f"the trigger {name} is missing or changed: a migration that rebuilds "
+                f"{index.table} must call delegations.search.create_triggers again"
+            )
 
 
 @sqlite_only

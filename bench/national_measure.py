@@ -500,7 +500,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=20, help="requests per page (20)")
     parser.add_argument("--only", action="append", choices=GROUPS, help="measure only these")
     parser.add_argument("--skip-server", action="store_true", help="no gunicorn and wrk")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    # As docs/operations.md advises a deployment: about two workers a core.
+    workers = 2 * (os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers", type=int, default=workers, help=f"gunicorn workers ({workers}: two a core)"
+    )
     parser.add_argument("--seconds", type=int, default=10, help="wrk seconds a URL (10)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

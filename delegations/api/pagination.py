@@ -6,9 +6,10 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
+
+from ..paging import KeyedPaginator
 
 
 def cached_count(queryset) -> int:
@@ -41,40 +42,18 @@ def cached_count(queryset) -> int:
     return count
 
 
-def keyed_page(queryset: QuerySet, bottom: int, top: int) -> list:
-    """`list(queryset[bottom:top])`, in two queries for a page after the first.
-
-    With `OFFSET`, the database reads every row before the page and drops it: for the
-    100th page of agreements, 5,000 rows each joined to its buyer, organization,
-    delegation, edition and sector, to return 50. The page's keys alone are read first,
-    along the list's order (the ordering index, without a join the order does not
-    need), then the rows of those keys, with their related rows and prefetches, for the
-    page only. The rows come back in the order of the keys, so the page is the one the
-    plain slice gives, ties of the order included."""
-    keys = list(queryset.values_list("pk", flat=True)[bottom:top])
-    if not keys:
-        return []
-    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
-    return [rows[key] for key in keys if key in rows]
-
-
-class CachedCountPaginator(Paginator):
+class CachedCountPaginator(KeyedPaginator):
     """Django's paginator, its count from `cached_count`, and a page after the first
-    fetched by its keys (`keyed_page`)."""
+    read by its keys (`keyed_page`)."""
 
     @cached_property
     def count(self) -> int:
         return cached_count(self.object_list)
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom == 0 or not isinstance(self.object_list, QuerySet):
-            return super().page(number)  # the first page: one query is the cheapest
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return self._get_page(keyed_page(self.object_list, bottom, top), number, self)
+        if self.validate_number(number) == 1:
+            return Paginator.page(self, number)  # one query, its OFFSET nothing to skip
+        return super().page(number)
 
 
 class ExpoPagination(PageNumberPagination):

@@ -229,8 +229,10 @@ class HistoryAdmin(
     # Saved on every change, so it would repeat in every row of the history.
     history_unshown_fields = ("updated_at",)
     list_per_page = 50
-    # A page of more than one reads its keys first, then the rows of those keys: the
-    # plain page builds every matching row with its joins (and annotations, such as the
+    # The list's count comes from the cache while no record changed (a COUNT(*) of a
+    # million registrations is most of an unfiltered page on PostgreSQL), and a page of
+    # more than one reads its keys first, then the rows of those keys: the plain page
+    # builds every matching row with its joins (and annotations, such as the
     # agreements' exhibitor count) before sorting them, a third of the table for one
     # edition (delegations.paging).
     paginator = KeyedPaginator

@@ -93,3 +93,43 @@ def test_a_list_of_one_page_is_one_query(reviewer_client):
 
     assert len(_listed(response)) == 3
     assert not [sql for sql in queries if 'SELECT "delegations_registration"."id" AS "pk"' in sql]
+
+
+def _counted(queries: list[str]) -> bool:
+    return any(sql.startswith("SELECT COUNT(*)") for sql in queries)
+
+
+def test_the_count_is_read_from_the_cache_until_a_record_changes(
+    reviewer_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = RegistrationFactory()
+        RegistrationFactory.create_batch(2, delegation=first.delegation)
+    url = admin_url(Registration)
+
+    response, queries = _queries(reviewer_client, url)
+    assert response.context["cl"].result_count == 3 and _counted(queries)
+    response, queries = _queries(reviewer_client, url)
+    assert response.context["cl"].result_count == 3 and not _counted(queries)
+
+    # Another filter is a count of its own.
+    other = f"{url}?delegation__edition={edition('ciie-2018').pk}"
+    assert reviewer_client.get(other).context["cl"].result_count == 0
+
+    # Deleted from the admin, as a clerk does: counted again at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer_client.post(admin_url(Registration, "delete", first.pk), {"post": "yes"})
+    response, queries = _queries(reviewer_client, url)
+    assert response.context["cl"].result_count == 2 and _counted(queries)
+
+
+def test_a_staff_member_of_one_delegation_counts_only_its_records(client):
+    mine = DelegationFactory()
+    RegistrationFactory.create_batch(2, delegation=mine)
+    other = DelegationFactory(slug="shanghai", name_zh="上海", name_en="Shanghai")
+    RegistrationFactory.create_batch(3, delegation=other)
+    client.force_login(staff_member(REVIEWERS))
+    assert client.get(admin_url(Registration)).context["cl"].result_count == 5
+
+    client.force_login(staff_member(REVIEWERS, delegations=[mine]))
+    assert client.get(admin_url(Registration)).context["cl"].result_count == 2

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
 
@@ -62,6 +63,16 @@ def keyed_page(queryset: QuerySet, bottom: int, top: int) -> list:
     return [rows[key] for key in keys if key in rows]  # a row deleted in between is gone
 
 
+def keyable(object_list) -> bool:
+    """Whether `keyed_page` can read a page of `object_list`: a queryset of model
+    instances (not of `values()`), which can be filtered (not a `union()`)."""
+    return (
+        isinstance(object_list, QuerySet)
+        and issubclass(object_list._iterable_class, ModelIterable)
+        and not object_list.query.combinator
+    )
+
+
 class KeyedPaginator(Paginator):
     """Django's paginator, its count from `cached_count`, each page of a queryset read
     by `keyed_page`."""
@@ -73,7 +84,7 @@ class KeyedPaginator(Paginator):
         return cached_count(self.object_list)
 
     def page(self, number):
-        if not isinstance(self.object_list, QuerySet):
+        if not keyable(self.object_list):
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page

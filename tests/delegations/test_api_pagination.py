@@ -183,3 +183,20 @@ def test_the_first_page_is_one_query():
     pages = [query["sql"] for query in captured if "delegations_registration" in query["sql"]]
     assert len(pages) == 1
     assert "LIMIT 2" in pages[0] and "OFFSET" not in pages[0]
+
+
+def test_what_cannot_be_read_by_its_keys_is_paged_as_it_is():
+    from delegations.paging import KeyedPaginator
+
+    RegistrationFactory.create_batch(5)
+    ordered = Registration.objects.order_by("pk")
+    keys = list(ordered.values_list("pk", flat=True))
+
+    values = KeyedPaginator(ordered.values("pk"), 2).page(2).object_list
+    plain = Registration.objects.order_by()
+    union = KeyedPaginator(plain.union(plain.none()).order_by("pk"), 2).page(2)
+    rows = KeyedPaginator(ordered, 2).page(2).object_list
+
+    assert [row["pk"] for row in values] == keys[2:4]
+    assert [row.pk for row in union] == keys[2:4]
+    assert [row.pk for row in rows] == keys[2:4] and isinstance(rows, list)

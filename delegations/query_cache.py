@@ -18,9 +18,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.utils.functional import cached_property
 
 T = TypeVar("T")
 
@@ -51,11 +49,3 @@ def cached_result(queryset: QuerySet, kind: str, compute: Callable[[], T], empty
 def cached_count(queryset: QuerySet) -> int:
     """`queryset.count()`, from the cache while none of the records changed."""
     return cached_result(queryset, "count", queryset.count, 0)
-
-
-class CachedCountPaginator(Paginator):
-    """Django's paginator, its count from the cache while no record changed."""
-
-    @cached_property
-    def count(self) -> int:
-        return cached_count(self.object_list)

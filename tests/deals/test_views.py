@@ -861,7 +861,7 @@ def test_the_figures_csv_has_a_row_for_every_figure_and_kind(client, delegation)
 # and exhibitors pages also cache their rendered summary (the totals, the countries).
 # A list's count and its filters' country choices are cached too (each: the token,
 # then the value), downloads' choices included. A page's keys are read first, then its
-# records (delegations.views.PublicListView.page_of_records).
+# records (delegations.paging.KeyedPaginator).
 QUERIES = {
     # The figures come from their publication (one query); the page every visitor gets
     # is rendered once (7 queries, the generation token made, the page looked for and

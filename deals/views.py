@@ -24,6 +24,7 @@ from django.views.generic import TemplateView, View
 
 from delegations.api.base import MAX_KEY
 from delegations.models import Delegation, OrganizationKind, Registration
+from delegations.paging import tree_order
 from delegations.scope import in_scope
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
@@ -31,7 +32,6 @@ from delegations.views import (
     PublicDownloadView,
     PublicListView,
     PublicTableMixin,
-    tree_order,
 )
 
 from . import charts

@@ -3,14 +3,17 @@ lists: the count from the cache while no record changed, and each page read by i
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
 from .query_cache import cached_count
 
-__all__ = ["KeyedPaginator", "cached_count", "keyable", "keyed_page"]
+__all__ = ["KeyedPaginator", "cached_count", "keyable", "keyed_page", "tree_order"]
 
 
 def keyed_page(queryset: QuerySet, bottom: int, top: int) -> list:
@@ -62,3 +65,16 @@ class KeyedPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         return self._get_page(keyed_page(self.object_list, bottom, top), number, self)
+
+
+def tree_order(first: str, *then: str) -> tuple[Any, ...]:
+    """The order of a list of one delegation tree's records, its first field read as an
+    expression (the same value, so the same order) that no index serves.
+
+    Ordered by the bare column, the planner walks that column's index across every
+    record on record, of every delegation, testing each for the tree, until it has a
+    page: at the whole expo's scale, tens of thousands of other delegations' rows for a
+    page of one (organizations by name: 150 ms; agreements by date: 50 ms, 72,000 rows
+    read for 50). A tree's records are found by their delegation's index instead, and
+    its few thousand sorted (a few ms)."""
+    return (Coalesce(first, first), *then)

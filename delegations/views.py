@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,7 +20,7 @@ from deals.page_cache import PublicPageCacheMixin
 
 from .filters import OrganizationFilterSet
 from .models import Delegation, Edition, Fair, Organization
-from .paging import KeyedPaginator
+from .paging import KeyedPaginator, tree_order
 from .tables import Column, cells, download_response, name_columns
 
 PAGE_SIZE = 50
@@ -219,19 +218,6 @@ class PublicDownloadView(PublicTableMixin, View):
 # ---------------------------------------------------------------------------------------
 # Participating organizations
 # ---------------------------------------------------------------------------------------
-
-
-def tree_order(first: str, *then: str) -> tuple[Any, ...]:
-    """The order of a list of one delegation tree's records, its first field read as an
-    expression (the same value, so the same order) that no index serves.
-
-    Ordered by the bare column, the planner walks that column's index across every
-    record on record, of every delegation, testing each for the tree, until it has a
-    page: at the whole expo's scale, tens of thousands of other delegations' rows for a
-    page of one (organizations by name: 150 ms; agreements by date: 50 ms, 72,000 rows
-    read for 50). A tree's records are found by their delegation's index instead, and
-    its few thousand sorted (a few ms)."""
-    return (Coalesce(first, first), *then)
 
 
 # The participating organizations by name, then key.

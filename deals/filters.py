@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from delegations.filters import (
     AmountFilter,
     KeyFilter,
+    ManyOptionsSelect,
     YesNoFilter,
     all_countries,
     country_choices,
@@ -82,6 +83,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         method="exhibitor_country",
         label=_("Exhibitor's country or region"),
         empty_label=_("all countries and regions"),
+        widget=ManyOptionsSelect,
     )
     disclosed = YesNoFilter(
         field_name="is_public", lookup_expr="exact", label=_("Amount disclosed")
@@ -112,6 +114,7 @@ class ExhibitorFilterSet(django_filters.FilterSet):
         lookup_expr="exact",
         label=_("Country or region"),
         empty_label=_("all countries and regions"),
+        widget=ManyOptionsSelect,
     )
 
     search = words_filter(["organization__name_zh", "organization__name_en"])
@@ -132,6 +135,7 @@ class PledgeFilterSet(django_filters.FilterSet):
         lookup_expr="exact",
         label=_("Country or region"),
         empty_label=_("all countries and regions"),
+        widget=ManyOptionsSelect,
     )
     status = django_filters.ChoiceFilter(
         field_name="status",

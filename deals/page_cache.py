@@ -52,15 +52,30 @@ def may_cache(request: HttpRequest) -> bool:
 
 def _view_class(request: HttpRequest) -> type | None:
     """The class of the view the address names, resolved in the address's language
-    (`/en/...`), as the locale middleware will resolve it."""
+    (`/en/...`), as the locale middleware will resolve it. Remembered by address (and
+    URL configuration): resolving was an eighth of a stored page's answer."""
     path = request.path_info
+    urlconf = getattr(request, "urlconf", None)
+    key = (path, urlconf or settings.ROOT_URLCONF, settings.LANGUAGE_CODE)
+    if key in _resolved:
+        return _resolved[key]
     language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
-            match = resolve(path, getattr(request, "urlconf", None))
+            match = resolve(path, urlconf)
         except Resolver404:
-            return None
-    return getattr(match.func, "view_class", None)
+            view_class = None
+        else:
+            view_class = getattr(match.func, "view_class", None)
+    if len(_resolved) >= RESOLVED:
+        _resolved.clear()  # the addresses visitors make up cannot fill the memory
+    _resolved[key] = view_class
+    return view_class
+
+
+# The view classes of the addresses this process answered lately, at most RESOLVED.
+RESOLVED = 2048
+_resolved: dict[tuple[str, str, str], type | None] = {}
 
 
 # This process's copies of the pages it served lately, by key: a page of the whole

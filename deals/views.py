@@ -24,6 +24,7 @@ from django.views.generic import TemplateView, View
 
 from delegations.api.base import MAX_KEY
 from delegations.models import Delegation, OrganizationKind, Registration
+from delegations.paging import tree_order
 from delegations.scope import in_scope
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
@@ -575,7 +576,7 @@ class AgreementTableMixin(PublicTableMixin):
         return (
             Agreement.objects.for_public()
             .filter(delegation__in=Delegation.objects.tree_keys(self.delegation))
-            .order_by("signed_on", "reference")
+            .order_by(*tree_order("signed_on", "reference"))
         )
 
     def rows(self, records: list[Agreement]) -> list[PublicAgreement]:

@@ -12,6 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
@@ -28,6 +29,7 @@ from deals.models import Agreement, Exhibitor
 from .company_admin import CompanyPagesMixin
 from .concurrency import ConcurrentEditAdminMixin
 from .models import Delegation, Edition, Fair, Organization, Registration
+from .paging import KeyedPaginator
 from .resources import (
     DelegationResource,
     OrganizationResource,
@@ -233,6 +235,18 @@ class HistoryAdmin(
     # Saved on every change, so it would repeat in every row of the history.
     history_unshown_fields = ("updated_at",)
     list_per_page = 50
+    # The list's count comes from the cache while no record changed (a COUNT(*) of a
+    # million registrations is most of an unfiltered page on PostgreSQL), and a page of
+    # more than one reads its keys first, then the rows of those keys: the plain page
+    # builds every matching row with its joins (and annotations, such as the
+    # agreements' exhibitor count) before sorting them, a third of the table for one
+    # edition (delegations.paging).
+    paginator = KeyedPaginator
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if self.list_editable:  # its formset edits the page as a queryset, not a list
+            return Paginator(queryset, per_page, orphans, allow_empty_first_page)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True

@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,6 +20,7 @@ from deals.page_cache import PublicPageCacheMixin
 
 from .filters import OrganizationFilterSet
 from .models import Delegation, Edition, Fair, Organization
+from .paging import KeyedPaginator, tree_order
 from .tables import Column, cells, download_response, name_columns
 
 PAGE_SIZE = 50
@@ -158,7 +157,9 @@ class PublicListView(PublicTableMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        paginator = Paginator(self.filtered(), self.paginate_by)
+        # Each page read by its keys: a page far down the list otherwise reads every
+        # record before it whole (its joins, its annotations) to skip them.
+        paginator = KeyedPaginator(self.filtered(), self.paginate_by)
         page = paginator.get_page(self.request.GET.get("page"))
         records = list(page.object_list)
         rows = list(self.rows(records))
@@ -219,12 +220,8 @@ class PublicDownloadView(PublicTableMixin, View):
 # ---------------------------------------------------------------------------------------
 
 
-# The participating organizations by name, then key. The name as an expression (the
-# same text, so the same order): ordered by the bare column, PostgreSQL walked the index
-# on every organization's name on record, testing each for the delegation, and read tens
-# of thousands of other delegations' organizations for a page of the largest one
-# (150 ms at the whole expo's scale); it now sorts the tree's few thousand (25 ms).
-LIST_ORDER = (Concat("name_zh", Value("")), "pk")
+# The participating organizations by name, then key.
+LIST_ORDER = tree_order("name_zh", "pk")
 
 
 class OrganizationTableMixin(PublicTableMixin):

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from delegations.api.base import MAX_KEY, IsStaff, PublicThrottle, PublicViewSet, StaffViewSet
 from delegations.models import Delegation
+from delegations.paging import tree_order
 from delegations.scope import scope
 
 from ..disclosure import public_rows
@@ -85,6 +86,17 @@ class AgreementViewSet(PublicViewSet):
     filterset_class = AgreementApiFilterSet
     filter_backends = [*PublicViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["signed_on", "reference"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.request.query_params.get("delegation") and not self.request.query_params.get(
+            OrderingFilter.ordering_param
+        ):
+            # One delegation tree's agreements, in the same order: found through the index
+            # on their delegation and sorted, not by walking the date index across every
+            # delegation's (see tree_order).
+            queryset = queryset.order_by(*tree_order("signed_on", "reference"))
+        return queryset
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

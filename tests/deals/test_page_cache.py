@@ -179,3 +179,33 @@ def test_a_new_generation_set_by_another_process_retires_this_processs_copy(clie
     with CaptureQueriesContext(connection) as after:
         client.get(HEADLINE)
     assert len(after) > 1  # rendered again, not this process's copy
+
+
+def test_an_address_is_resolved_once_then_remembered(client, published, monkeypatch):
+    from deals import page_cache
+
+    client.get(HEADLINE)
+    resolved = []
+    real = page_cache.resolve
+    monkeypatch.setattr(
+        page_cache, "resolve", lambda *args: resolved.append(args[0]) or real(*args)
+    )
+    again = client.get(HEADLINE)
+    missing = client.get("/en/no-such-page/")
+    client.get("/en/no-such-page/")
+
+    assert again.status_code == 200
+    assert missing.status_code == 404
+    # The stored page's address was remembered; the unknown one resolved once.
+    assert resolved == ["/en/no-such-page/"]
+
+
+def test_the_remembered_addresses_are_bounded(client, published, monkeypatch):
+    from deals import page_cache
+
+    monkeypatch.setattr(page_cache, "RESOLVED", 3)
+    for n in range(10):
+        client.get(f"/en/made-up-{n}/")
+
+    assert len(page_cache._resolved) <= 3
+    assert client.get(HEADLINE).status_code == 200

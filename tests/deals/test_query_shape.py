@@ -60,3 +60,34 @@ def test_a_search_finds_agreements_by_buyer_and_exhibitor_without_joining_every_
     # them, not from every agreement tested against two subqueries.
     assert sql.count(" UNION ") == 1
     assert ' OR "deals_agreement"."id" IN' not in sql
+
+
+def test_the_apis_agreements_of_one_delegation_are_sorted_after_finding_them(client):
+    import datetime
+
+    from tests.pages import agreement_in, beijing, district, shanghai
+
+    current = beijing()
+    haidian = district(current, "haidian")
+    days = [6, 5, 6, 7, 5]
+    for n, day in enumerate(days):
+        agreement_in(
+            current if n % 2 else haidian,
+            reference=f"BJ-{n}",
+            signed_on=datetime.date(2019, 11, day),
+        )
+    agreement_in(shanghai(), reference="SH-1", signed_on=datetime.date(2019, 11, 5))
+
+    with CaptureQueriesContext(connection) as captured:
+        one = client.get(f"/api/agreements/?delegation={current.pk}").json()
+    (sql,) = [q["sql"] for q in captured if q["sql"].startswith('SELECT "deals_agreement"."id"')]
+    ordered = client.get(
+        f"/api/agreements/?delegation={current.pk}&ordering=signed_on,reference"
+    ).json()
+
+    # Ordered by an expression of the date, not the bare column its index would serve.
+    assert 'ORDER BY COALESCE("deals_agreement"."signed_on"' in sql
+    references = [row["reference"] for row in one["results"]]
+    assert references == ["BJ-1", "BJ-4", "BJ-0", "BJ-2", "BJ-3"]
+    # Asked for by the date, the bare column: the same order.
+    assert [row["reference"] for row in ordered["results"]] == references

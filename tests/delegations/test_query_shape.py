@@ -2,6 +2,8 @@
 the rows of one delegation tree through the index on the records' delegation, never by
 testing every row on record (measured by bench/national_measure.py)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from delegations.models import Organization
 from delegations.views import LIST_ORDER
 from tests.factories import DelegationFactory, RegistrationFactory
-from tests.pages import beijing, url
+from tests.pages import beijing, first_cells, get_page, list_rows, url
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +45,7 @@ def test_the_list_of_organizations_is_sorted_by_name_without_the_index_on_every_
             url("delegations:organizations", edition="ciie-2019", delegation="beijing")
         )
     assert response.status_code == 200
-    (sql,) = [
-        q["sql"]
-        for q in captured
-        if 'FROM "delegations_organization"' in q["sql"]
-        and "LIMIT" in q["sql"]
-        and "DISTINCT" not in q["sql"]
-    ]
+    (sql,) = [q["sql"] for q in captured if _pages(q["sql"], "delegations_organization")]
     # Ordered by an expression of the name, not the bare column its index would serve.
     assert 'ORDER BY "delegations_organization"."name_zh"' not in sql
     listed = list(
@@ -64,3 +60,42 @@ def test_the_list_of_organizations_is_sorted_by_name_without_the_index_on_every_
         .values_list("name_zh", "pk")
     )
     assert len(listed) == len(names)
+
+
+def _pages(sql: str, table: str) -> bool:
+    """Whether `sql` is the query of a page of `table`'s list (its LIMIT, not an
+    EXISTS's)."""
+    return f'FROM "{table}"' in sql and re.search(r"LIMIT \d+( OFFSET \d+)?$", sql) is not None
+
+
+def test_a_page_reads_its_keys_first_then_only_its_records_whole(client):
+    delegation = beijing()
+    for n in range(60):
+        RegistrationFactory(
+            delegation=delegation,
+            participants=n + 1,
+            organization__name_zh=f"分页企业{n:03d}",
+            organization__name_en=f"Paged {n:03d}",
+        )
+    address = url(
+        "delegations:organizations", "en", "?page=2", edition="ciie-2019", delegation="beijing"
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        second = get_page(client, address)
+
+    (keys,) = [q["sql"] for q in captured if _pages(q["sql"], "delegations_organization")]
+    # The page's keys, by the order and the filters alone: no column but the key, no
+    # annotation computed for the rows it skips (the participants' sum).
+    assert keys.startswith('SELECT "delegations_organization"."id" AS "pk" FROM')
+    assert "SUM(" not in keys
+    # Then the page's ten records whole, by their keys: nothing skipped.
+    (records,) = [q["sql"] for q in captured if "SUM(" in q["sql"]]
+    assert "OFFSET" not in records
+    assert not _pages(records, "delegations_organization")
+    # The rows the plain slice of the list gives, in its order, with their annotations.
+    expected = Organization.objects.taking_part(delegation).order_by(*LIST_ORDER)[50:60]
+    assert first_cells(second) == [organization.name_en for organization in expected]
+    assert [organization.participants for organization in expected] == list(range(51, 61))
+    cells = [row.one("td", **{"data-column": "participants"}) for row in list_rows(second)]
+    assert [cell.text for cell in cells] == [str(n) for n in range(51, 61)]

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from delegations.models import OrganizationKind, RegistrationStatus
 from tests.factories import OrganizationFactory, RegistrationFactory
@@ -216,6 +218,31 @@ def test_the_country_filter_offers_the_countries_present(client, delegation):
 
     options = [o["value"] for o in page.one("select", name="country").select("option")]
     assert options == ["", "CN", "HK"]
+
+
+def test_the_count_and_the_countries_are_cached_until_a_change_commits(
+    client, delegation, django_capture_on_commit_callbacks
+):
+    def shown() -> tuple[int, list[str], list[str]]:
+        with CaptureQueriesContext(connection) as captured:
+            page = get_page(client, organizations())
+        options = [o["value"] for o in page.one("select", name="country").select("option")]
+        return record_count(page), options, [query["sql"] for query in captured]
+
+    count, options, queries = shown()
+    assert (count, options) == (4, ["", "CN", "HK"])
+    count, options, queries = shown()
+    assert (count, options) == (4, ["", "CN", "HK"])
+    # Read from the cache: neither the count nor the countries were queried again.
+    assert not [sql for sql in queries if "COUNT(" in sql or "DISTINCT" in sql]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        RegistrationFactory(
+            delegation=delegation,
+            organization=OrganizationFactory(name_zh="三星", name_en="Samsung", country="KR"),
+        )
+    count, options, _ = shown()
+    assert (count, options) == (5, ["", "CN", "HK", "KR"])
 
 
 def test_a_yes_no_filter_with_another_value_filters_nothing(client, delegation):

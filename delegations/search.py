@@ -118,8 +118,36 @@ def trigram_tokenizer_available() -> bool:
 
 
 def indexes_serve(connection) -> bool:
-    """Whether the text indexes exist on `connection`'s database (see the migrations)."""
+    """Whether `connection`'s database can have the text indexes: SQLite with the trigram
+    tokenizer (the migrations create them there)."""
     return connection.vendor == "sqlite" and trigram_tokenizer_available()
+
+
+def indexes_present(connection) -> bool:
+    """Whether the text indexes exist in `connection`'s database, as searches need them:
+    a database migrated by a SQLite without the tokenizer has none, even once a SQLite
+    with one opens it. Read once a connection, from the database's own catalog, through
+    the driver (not a query of the application's); read again after a migration."""
+    if not indexes_serve(connection):
+        return False
+    present = getattr(connection, "_text_indexes_present", None)
+    if present is None:
+        connection.ensure_connection()
+        names = [index.name for index in INDEXES]
+        marks = ", ".join("?" * len(names))
+        found = connection.connection.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+            names,
+        ).fetchone()[0]
+        present = connection._text_indexes_present = found == len(names)
+    return present
+
+
+def forget_presence(**kwargs) -> None:
+    """After a migration, and on a new connection, look for the indexes again."""
+    connection = kwargs.get("connection")
+    for wrapper in [connection] if connection is not None else connections.all():
+        wrapper._text_indexes_present = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,7 +243,7 @@ def _index_condition(model: type[Model], fields: list[str], word: str) -> Q | No
 def narrowed_by_index(queryset: QuerySet, fields: list[str], word: str) -> QuerySet:
     """`queryset`, already limited to the rows with `word` in one of `fields`, with the
     text index's condition for it added where an index serves it (the same rows)."""
-    if not indexes_serve(connections[queryset.db]):
+    if not indexes_present(connections[queryset.db]):
         return queryset
     condition = _index_condition(queryset.model, fields, word)
     return queryset if condition is None else queryset.filter(condition)

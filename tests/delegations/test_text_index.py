@@ -403,3 +403,27 @@ def test_postgresql_has_no_text_index_and_no_triggers():
         cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")
         assert cursor.fetchone() == (0,)
     assert not search.indexes_serve(connection)
+
+
+@sqlite_only
+def test_a_database_migrated_without_the_indexes_is_searched_without_them():
+    """A database migrated by a SQLite without the trigram tokenizer has no text index,
+    even once a SQLite with one opens it: its searches read the rows, and never name
+    a table it lacks."""
+    _organizations()
+    expected = _icontains(Organization, ["name_zh", "name_en"], "secoo hold")
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{ORGANIZATIONS.name}" RENAME TO "hidden_text_index"')
+    search.forget_presence(connection=connection)
+    try:
+        assert not search.indexes_present(connection)
+        searched = OrganizationRecordFilterSet(
+            {"q": "secoo hold"}, queryset=Organization.objects.all()
+        ).qs
+        assert ORGANIZATIONS.name not in str(searched.query)
+        assert set(searched.values_list("pk", flat=True)) == expected
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "hidden_text_index" RENAME TO "{ORGANIZATIONS.name}"')
+        search.forget_presence(connection=connection)
+    assert search.indexes_present(connection)

@@ -152,3 +152,25 @@ def test_collectstatic_gathers_every_app_and_production_serves_hashed_names(tmp_
         assert status == 200, name
         assert "immutable" in cache_control, name
         assert encoding == "gzip", name
+
+
+def test_the_wsgi_application_keeps_its_start_up_out_of_full_collections():
+    code = (
+        "import gc; before = gc.get_freeze_count(); import expo_site.wsgi; "
+        "print(before, gc.get_freeze_count())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=production_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split()[-2:])
+    # Django, the apps and the URL configuration: tens of thousands of objects.
+    assert before == 0
+    assert after > 10_000

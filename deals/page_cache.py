@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from .generation_watch import watch
 from .stats import CACHE_FORMAT, GENERATION_KEY, current_generation
 
 
@@ -107,7 +108,7 @@ class PublicPageCacheMiddleware:
         if not getattr(view_class, "public_page_cache", False):
             return self.get_response(request)
         key = page_key(request)
-        generation = cache.get(GENERATION_KEY)
+        generation = watch.current(lambda: cache.get(GENERATION_KEY))
         stored = _copies.get(key)
         if stored is None or stored["generation"] != generation:
             stored = cache.get(key)
@@ -118,6 +119,10 @@ class PublicPageCacheMiddleware:
                 response[header] = value
             return response
         response = self.get_response(request)
+        if getattr(response, "page_cache_generation", generation) != generation:
+            # The shared token is not the one this process holds (replaced without a
+            # change of records: the cache cleared, the entry culled): read it again.
+            watch.forget()
         generation = getattr(response, "page_cache_generation", None)
         if (
             generation is not None

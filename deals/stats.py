@@ -313,9 +313,15 @@ def figures_changed() -> None:
     """Mark every cached figure stale once the current transaction commits (at once
     outside one). Readers in the meantime still see the committed records, so they
     may keep the old figures until then, never newer ones under the old token."""
-    transaction.on_commit(
-        lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None), robust=True
-    )
+    transaction.on_commit(_replace_generation, robust=True)
+
+
+def _replace_generation() -> None:
+    from .generation_watch import notify_changed
+
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    # After the new token is in the shared cache: a process told reads the new one.
+    notify_changed()
 
 
 # ---------------------------------------------------------------------------------------

@@ -44,3 +44,22 @@ def _static_files_as_they_are(settings):
     }
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
+def _generation_read_afresh():
+    """Each test's cache starts empty (its rows are rolled back with the test): the token
+    a process holds from the test before is not this test's (deals/generation_watch.py)."""
+    from deals.generation_watch import watch
+
+    watch.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_listening(django_db_setup):
+    """The connection listening for changes of the figures is closed before the test
+    database is dropped (PostgreSQL refuses to drop a database in use)."""
+    yield
+    from deals.generation_watch import watch
+
+    watch.close()

@@ -25,6 +25,7 @@ from django.views.generic import TemplateView, View
 from delegations.api.base import MAX_KEY
 from delegations.models import Delegation, OrganizationKind, Registration
 from delegations.paging import tree_order
+from delegations.query_cache import cached_result
 from delegations.scope import in_scope
 from delegations.tables import Column, download_response, name_columns
 from delegations.views import (
@@ -605,6 +606,14 @@ class AgreementTableMixin(PublicTableMixin):
         ]
 
 
+def listed_total(listed: QuerySet[Agreement]):
+    """The disclosed total of the agreements a filter lists, from the cache while no
+    record changed (a search's subqueries read thousands of agreements for it)."""
+    total = cached_result(listed, "listed-total", lambda: disclosed_total(agreements=listed), None)
+    # None: a filter that can match nothing (`IN ()`), whose total Django computes bare.
+    return disclosed_total(agreements=listed) if total is None else total
+
+
 def parties_text(parties) -> str:
     separator = "、" if fmt.chinese() else "; "
     return separator.join(f"{party.name} ({party.country_name})" for party in parties)
@@ -633,7 +642,7 @@ class AgreementListView(AgreementTableMixin, PublicListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(
-            listed=disclosed_total(agreements=self.filtered()),
+            listed=listed_total(self.filtered()),
             summary=cached_summary(self, "deals/_agreement_totals.html", self.totals_context),
         )
         return context

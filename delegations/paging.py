@@ -16,7 +16,7 @@ from .query_cache import cached_count
 __all__ = ["KeyedPaginator", "cached_count", "keyable", "keyed_page", "tree_order"]
 
 
-def keyed_page(queryset: QuerySet, bottom: int, top: int) -> list:
+def keyed_page(queryset: QuerySet, bottom: int, top: int, rows_of: QuerySet | None = None) -> list:
     """`list(queryset[bottom:top])`, in two queries: the page's keys, then its rows.
 
     With `OFFSET`, the database builds every row before the page and drops it: for the
@@ -28,11 +28,17 @@ def keyed_page(queryset: QuerySet, bottom: int, top: int) -> list:
     along the list's order, from the index, without the joins the order and the filter do
     not need; then the rows of those keys, with their related rows and prefetches, for
     the page only. The rows come back in the order of the keys, so the page is the one
-    the plain slice gives, ties of the order included."""
+    the plain slice gives, ties of the order included.
+
+    `rows_of`, the list before its filters (with the same related rows, annotations and
+    prefetches), reads the rows without the filters' conditions, which the keys met
+    already: a search's subqueries, say, found thousands of agreements for the keys and
+    would find them again for the rows."""
     keys = list(queryset.values_list("pk", flat=True)[bottom:top])
     if not keys:
         return []
-    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    source = queryset if rows_of is None else rows_of
+    rows = {row.pk: row for row in source.order_by().filter(pk__in=keys)}
     return [rows[key] for key in keys if key in rows]  # a row deleted in between is gone
 
 
@@ -48,7 +54,11 @@ def keyable(object_list) -> bool:
 
 class KeyedPaginator(Paginator):
     """Django's paginator, its count from `cached_count`, each page of a queryset read
-    by `keyed_page`."""
+    by `keyed_page` (its rows from `rows_of` if given)."""
+
+    def __init__(self, object_list, per_page, *args, rows_of: QuerySet | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.rows_of = rows_of
 
     @cached_property
     def count(self) -> int:
@@ -64,7 +74,8 @@ class KeyedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(keyed_page(self.object_list, bottom, top), number, self)
+        rows = keyed_page(self.object_list, bottom, top, self.rows_of)
+        return self._get_page(rows, number, self)
 
 
 def tree_order(first: str, *then: str) -> tuple[Any, ...]:

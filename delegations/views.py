@@ -159,7 +159,7 @@ class PublicListView(PublicTableMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         # Each page read by its keys: a page far down the list otherwise reads every
         # record before it whole (its joins, its annotations) to skip them.
-        paginator = KeyedPaginator(self.filtered(), self.paginate_by)
+        paginator = KeyedPaginator(self.filtered(), self.paginate_by, rows_of=self.get_queryset())
         page = paginator.get_page(self.request.GET.get("page"))
         records = list(page.object_list)
         rows = list(self.rows(records))

@@ -860,8 +860,8 @@ def test_the_figures_csv_has_a_row_for_every_figure_and_kind(client, delegation)
 # one with a few more; ATOMIC_REQUESTS adds a savepoint and its release. The agreements
 # and exhibitors pages also cache their rendered summary (the totals, the countries).
 # A list's count and its filters' country choices are cached too (each: the token,
-# then the value), downloads' choices included. A page's keys are read first, then its
-# records (delegations.paging.KeyedPaginator).
+# then the value), downloads' choices included, and the agreements' listed total. A
+# page's keys are read first, then its records (delegations.paging.KeyedPaginator).
 QUERIES = {
     # The figures come from their publication (one query); the page every visitor gets
     # is rendered once (7 queries, the generation token made, the page looked for and
@@ -870,9 +870,9 @@ QUERIES = {
     "/en/ciie-2019/beijing/": (21, 1),
     "/en/ciie-2019/beijing/organizations/": (27, 9),
     "/en/ciie-2019/beijing/organizations/?kind=private&purchaser=yes&q=Buyer": (27, 9),
-    "/en/ciie-2019/beijing/agreements/": (70, 14),
-    "/en/ciie-2019/beijing/agreements/?sector=sector-1&country=JP&q=Buyer": (71, 15),
-    "/en/ciie-2019/beijing/agreements/?page=2": (70, 14),
+    "/en/ciie-2019/beijing/agreements/": (77, 15),
+    "/en/ciie-2019/beijing/agreements/?sector=sector-1&country=JP&q=Buyer": (78, 16),
+    "/en/ciie-2019/beijing/agreements/?page=2": (77, 15),
     "/en/ciie-2019/beijing/exhibitors/": (43, 12),
     "/en/ciie-2019/beijing/exhibitors/?country=JP": (43, 12),
     "/en/ciie-2019/beijing/pledges/": (36, 11),

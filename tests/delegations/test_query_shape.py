@@ -99,3 +99,33 @@ def test_a_page_reads_its_keys_first_then_only_its_records_whole(client):
     assert [organization.participants for organization in expected] == list(range(51, 61))
     cells = [row.one("td", **{"data-column": "participants"}) for row in list_rows(second)]
     assert [cell.text for cell in cells] == [str(n) for n in range(51, 61)]
+
+
+def test_a_searched_page_reads_its_records_without_searching_again(client):
+    from tests.pages import agreement_in
+
+    delegation = beijing()
+    for n in range(3):
+        agreement_in(
+            delegation,
+            reference=f"FIND-{n}",
+            registration=RegistrationFactory(
+                delegation=delegation, organization__name_en=f"Findable {n} Ltd."
+            ),
+        )
+    address = url(
+        "deals:agreements", "en", "?q=Findable", edition="ciie-2019", delegation="beijing"
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        page = get_page(client, address)
+
+    assert sorted(first_cells(page)) == ["FIND-0", "FIND-1", "FIND-2"]
+    (keys,) = [q["sql"] for q in captured if _pages(q["sql"], "deals_agreement")]
+    assert "UNION" in keys  # the search finds the page's keys
+    (records,) = [
+        q["sql"] for q in captured if q["sql"].startswith('SELECT "deals_agreement"."id", ')
+    ]
+    # The records by their keys alone: the search's subqueries are not run again.
+    assert "UNION" not in records
+    assert "LIKE" not in records

@@ -85,10 +85,7 @@ class GenerationWatch:
         import psycopg
 
         try:
-            params = connections["default"].get_connection_params()
-            params.pop("cursor_factory", None)
-            params.pop("context", None)
-            listener = psycopg.connect(**params, autocommit=True)
+            listener = psycopg.connect(**own_connection_params(), autocommit=True)
             listener.execute(f"LISTEN {CHANNEL}")
         except psycopg.Error:
             logger.warning("could not listen for changes of the figures", exc_info=True)
@@ -115,6 +112,15 @@ class GenerationWatch:
 
 
 watch = GenerationWatch()
+
+
+def own_connection_params() -> dict:
+    """The default database's connection parameters, for a psycopg connection of its own
+    (without the cursor class and adapters Django gives its connections)."""
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return params
 
 
 def notify_changed() -> None:

@@ -192,12 +192,9 @@ def notify_from_another_connection() -> None:
     """What another process's committed change sends (its own connection, committed)."""
     import psycopg
 
-    from deals.generation_watch import CHANNEL, watch
+    from deals.generation_watch import CHANNEL, own_connection_params, watch
 
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as other:
+    with psycopg.connect(**own_connection_params(), autocommit=True) as other:
         other.execute(f"NOTIFY {CHANNEL}")
     # Until the notification has reached this process (it travels apart from the commit).
     if watch.listener is not None:
